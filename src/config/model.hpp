@@ -1,0 +1,82 @@
+// config/model: the typed, validated configuration. Immutable once built; processes share it as
+// std::shared_ptr<const config> so a reload can swap snapshots while requests finish on the old one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/log.hpp"
+
+namespace bulwark::config {
+
+using milliseconds = std::chrono::milliseconds;
+
+/// A numeric address and port, kept free of socket headers so config/ stays light.
+struct endpoint {
+    std::string host;  // numeric IPv4 or IPv6 (without brackets)
+    std::uint16_t port = 0;
+    bool ipv6 = false;
+    std::string text() const { return ipv6 ? "[" + host + "]:" + std::to_string(port) : host + ":" + std::to_string(port); }
+    bool operator==(const endpoint&) const = default;
+};
+
+struct global_settings {
+    unsigned workers = 1;  // "auto" resolved to the core count
+    std::string user;
+    std::string group;
+    std::string pid_file;
+    std::string error_log;
+    log::level log_level = log::level::info;
+    milliseconds shutdown_timeout{30'000};
+    milliseconds client_header_timeout{60'000};
+    milliseconds client_body_timeout{60'000};
+    milliseconds keepalive_timeout{75'000};
+    milliseconds upstream_connect_timeout{5'000};
+    milliseconds upstream_timeout{60'000};
+    std::size_t max_header_size = 32 * 1024;
+};
+
+struct server {
+    endpoint address;
+    unsigned weight = 1;
+};
+
+struct upstream {
+    std::string name;
+    std::vector<server> servers;
+    unsigned keepalive = 32;
+};
+
+struct listener {
+    std::string name;
+    std::vector<endpoint> binds;
+    int default_upstream = -1;  // index into config::upstreams, -1 answers 404
+};
+
+struct route {
+    std::string name;
+    int listener = -1;  // index into config::listeners, -1 means every listener
+    std::string host;   // lower-case, empty matches any
+    std::string path_prefix = "/";
+    int upstream = -1;  // index into config::upstreams
+};
+
+struct log_settings {
+    std::string access_log;  // path, "stderr" or "off"
+};
+
+struct config {
+    std::string file;  // the file it was read from
+    global_settings global;
+    std::vector<listener> listeners;
+    std::vector<upstream> upstreams;
+    std::vector<route> routes;
+    log_settings log;
+};
+
+using snapshot = std::shared_ptr<const config>;
+
+}  // namespace bulwark::config

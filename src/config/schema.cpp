@@ -1,0 +1,113 @@
+// config/schema: every section and key bulwark accepts, with its type, default, allowed values and doc.
+// Adding a key here makes `--list-keys` show it and the documentation test require it in
+// man/bulwark.ini.5 and conf/bulwark.ini.
+#include "config/schema.hpp"
+
+#include <array>
+
+namespace bulwark::config {
+namespace {
+
+using enum value_type;
+
+constexpr std::array section_table{
+    section_spec{"global", false, "process model, privileges, files and timeouts"},
+    section_spec{"listener", true, "a set of addresses accepting client connections"},
+    section_spec{"upstream", true, "a group of backend servers and how to reach them"},
+    section_spec{"route", true, "sends requests matching a host and path prefix to an upstream"},
+    section_spec{"log", false, "access logging"},
+};
+
+#ifndef BULWARK_LOCALSTATEDIR
+#define BULWARK_LOCALSTATEDIR "/var"
+#endif
+#define BW_STATE BULWARK_LOCALSTATEDIR
+
+constexpr std::array key_table{
+    // [global]
+    key_spec{"global", "workers", count_or_auto, "auto", "1..512", false, false,
+             "number of worker processes; auto starts one per CPU core"},
+    key_spec{"global", "user", text, "bulwark", "", false, false,
+             "user the workers run as when bulwark is started as root"},
+    key_spec{"global", "group", text, "", "", false, false,
+             "group the workers run as when started as root; default: the user's primary group"},
+    key_spec{"global", "pid_file", path, BW_STATE "/run/bulwark/bulwark.pid", "", false, false,
+             "file holding the master's process id, read by bulwark -s"},
+    key_spec{"global", "error_log", log_target, BW_STATE "/log/bulwark/error.log", "path|stderr", false,
+             false, "error log file, or stderr"},
+    key_spec{"global", "log_level", choice, "info", "debug|info|notice|warn|error|crit", false, false,
+             "least severe level written to the error log"},
+    key_spec{"global", "shutdown_timeout", duration, "30s", "", false, false,
+             "how long a graceful stop waits for in-flight requests before closing them"},
+    key_spec{"global", "client_header_timeout", duration, "60s", "", false, false,
+             "time a client has to send a complete request head"},
+    key_spec{"global", "client_body_timeout", duration, "60s", "", false, false,
+             "longest pause between two reads of a request body"},
+    key_spec{"global", "keepalive_timeout", duration, "75s", "", false, false,
+             "how long an idle client keep-alive connection stays open"},
+    key_spec{"global", "upstream_connect_timeout", duration, "5s", "", false, false,
+             "time allowed to establish a connection to a backend server (then 504)"},
+    key_spec{"global", "upstream_timeout", duration, "60s", "", false, false,
+             "longest wait for a backend's response or between two reads of it (then 504)"},
+    key_spec{"global", "max_header_size", size, "32k", "1k..1m", false, false,
+             "largest request or response head accepted (request line and all fields)"},
+    // [listener:NAME]
+    key_spec{"listener", "bind", endpoint, "", "", true, true,
+             "address and port to accept on, e.g. 0.0.0.0:80 or [::]:80; repeat for several"},
+    key_spec{"listener", "upstream", reference, "", "upstream", false, false,
+             "upstream for requests that match no route; without it they get 404"},
+    // [upstream:NAME]
+    key_spec{"upstream", "server", server, "", "weight=1..1000", true, true,
+             "backend address and port with an optional weight=N (default 1); repeat per server"},
+    key_spec{"upstream", "keepalive", count, "32", "0..65535", false, false,
+             "idle connections kept open per worker to each server of this upstream"},
+    // [route:NAME]
+    key_spec{"route", "listener", reference, "", "listener", false, false,
+             "listener this route applies to; default: every listener"},
+    key_spec{"route", "host", text, "", "", false, false,
+             "Host the request must carry (case-insensitive, port ignored); default: any"},
+    key_spec{"route", "path_prefix", url_prefix, "/", "", false, false,
+             "path the request target must start with; the longest matching prefix wins"},
+    key_spec{"route", "upstream", reference, "", "upstream", false, true,
+             "upstream that serves the matching requests"},
+    // [log]
+    key_spec{"log", "access_log", log_target, BW_STATE "/log/bulwark/access.log", "path|stderr|off",
+             false, false, "access log in combined format, stderr, or off"},
+};
+
+}  // namespace
+
+std::span<const section_spec> sections() { return section_table; }
+std::span<const key_spec> keys() { return key_table; }
+
+const section_spec* find_section(std::string_view name) {
+    for (const auto& s : section_table)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+const key_spec* find_key(std::string_view section, std::string_view name) {
+    for (const auto& k : key_table)
+        if (k.section == section && k.name == name) return &k;
+    return nullptr;
+}
+
+std::string_view type_name(value_type t) {
+    switch (t) {
+    case count: return "number";
+    case count_or_auto: return "number|auto";
+    case size: return "size";
+    case duration: return "duration";
+    case text: return "string";
+    case path: return "path";
+    case log_target: return "log target";
+    case choice: return "choice";
+    case endpoint: return "address:port";
+    case server: return "address:port [weight=N]";
+    case reference: return "name";
+    case url_prefix: return "path";
+    }
+    return "value";
+}
+
+}  // namespace bulwark::config

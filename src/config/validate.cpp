@@ -1,0 +1,250 @@
+// config/validate: raw entries → typed config. Collects every error (not just the first) with the file
+// and line it comes from, so `bulwark -t` shows an operator all that is wrong in one run.
+#include "config/loader.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unistd.h>
+
+#include "config/schema.hpp"
+#include "config/values.hpp"
+#include "core/units.hpp"
+
+namespace bulwark::config {
+namespace {
+
+struct section_group {
+    const section_spec* spec;
+    std::string label;
+    int line;
+    std::vector<const raw_entry*> entries;
+};
+
+class validator {
+public:
+    explicit validator(const raw_config& raw) : raw_(raw) {
+        auto slash = raw.file.rfind('/');
+        base_dir_ = (slash == std::string::npos) ? "." : raw.file.substr(0, slash);
+        if (base_dir_.empty()) base_dir_ = "/";
+    }
+
+    load_result run() {
+        group_sections();
+        group_entries();
+        check_keys();
+        if (!errors_.empty()) return fail();
+        auto cfg = std::make_shared<config>();
+        cfg->file = raw_.file;
+        build_global(*cfg);
+        for (auto& g : groups_) {
+            if (g.spec->name == "upstream") build_upstream(*cfg, g);
+            else if (g.spec->name == "listener") cfg->listeners.push_back({g.label, {}, -1});
+        }
+        for (auto& g : groups_) {
+            if (g.spec->name == "listener") build_listener(*cfg, g);
+            else if (g.spec->name == "route") build_route(*cfg, g);
+        }
+        if (cfg->listeners.empty())
+            error(1, "no [listener:NAME] section: bulwark would accept no connection");
+        if (!errors_.empty()) return fail();
+        return {std::move(cfg), {}};
+    }
+
+private:
+    void error(int line, std::string msg) { errors_.push_back({raw_.file, line, std::move(msg)}); }
+    load_result fail() {
+        std::stable_sort(errors_.begin(), errors_.end(),
+                         [](const diagnostic& a, const diagnostic& b) { return a.line < b.line; });
+        return {nullptr, std::move(errors_)};
+    }
+
+    static std::string section_list() {
+        std::string out;
+        for (const auto& s : sections()) {
+            if (!out.empty()) out += ", ";
+            out += s.named ? std::string(s.name) + ":NAME" : std::string(s.name);
+        }
+        return out;
+    }
+
+    void group_sections() {
+        for (const auto& s : raw_.sections) {
+            const section_spec* spec = find_section(s.section);
+            if (!spec) {
+                error(s.line, "unknown section [" + s.section + "] (allowed: " + section_list() + ")");
+                continue;
+            }
+            if (spec->named && s.label.empty()) {
+                error(s.line, "section [" + s.section + "] needs a name: [" + s.section + ":NAME]");
+                continue;
+            }
+            if (!spec->named && !s.label.empty()) {
+                error(s.line, "section [" + s.section + "] takes no name");
+                continue;
+            }
+            if (find_group(s.section, s.label)) {
+                error(s.line, "section [" + s.section + (s.label.empty() ? "" : ":" + s.label) +
+                                  "] defined twice");
+                continue;
+            }
+            groups_.push_back({spec, s.label, s.line, {}});
+        }
+    }
+
+    section_group* find_group(std::string_view section, std::string_view label) {
+        for (auto& g : groups_)
+            if (g.spec->name == section && g.label == label) return &g;
+        return nullptr;
+    }
+
+    void group_entries() {
+        for (const auto& e : raw_.entries) {
+            // Entries are matched to the group opened at their section line; a rejected section has
+            // already been reported once and its keys are not reported again.
+            for (auto& g : groups_)
+                if (g.line == e.section_line) g.entries.push_back(&e);
+        }
+    }
+
+    void check_keys() {
+        for (auto& g : groups_) {
+            std::map<std::string, int> seen;
+            for (const raw_entry* e : g.entries) {
+                const key_spec* key = find_key(g.spec->name, e->key);
+                if (!key) {
+                    error(e->line, "unknown key '" + e->key + "' in [" + std::string(g.spec->name) +
+                                       "] (allowed: " + key_list(g.spec->name) + ")");
+                    continue;
+                }
+                if (!key->repeatable && seen.count(e->key))
+                    error(e->line, "'" + e->key + "' given twice (first at line " +
+                                       std::to_string(seen[e->key]) + ")");
+                seen.emplace(e->key, e->line);
+                std::string why = check_value(*key, e->value);
+                if (!why.empty()) error(e->line, e->key + " = " + e->value + ": " + why);
+            }
+            for (const auto& key : keys())
+                if (key.section == g.spec->name && key.required && !seen.count(std::string(key.name)))
+                    error(g.line, "[" + std::string(g.spec->name) + ":" + g.label + "] needs '" +
+                                      std::string(key.name) + "'");
+        }
+    }
+
+    static std::string key_list(std::string_view section) {
+        std::string out;
+        for (const auto& k : keys())
+            if (k.section == section) out += (out.empty() ? "" : ", ") + std::string(k.name);
+        return out;
+    }
+
+    // The value the operator wrote, or the schema's default.
+    std::string value_of(const section_group* g, std::string_view section, std::string_view key) const {
+        if (g)
+            for (const raw_entry* e : g->entries)
+                if (e->key == key) return e->value;
+        return std::string(find_key(section, key)->default_value);
+    }
+
+    std::string resolve_path(const std::string& p) const {
+        if (p.empty() || p[0] == '/' || p == "stderr" || p == "off") return p;
+        return base_dir_ + "/" + p;
+    }
+
+    void build_global(config& cfg) {
+        const section_group* g = find_group("global", "");
+        auto& gl = cfg.global;
+        auto v = [&](std::string_view k) { return value_of(g, "global", k); };
+        std::string workers = v("workers");
+        if (workers == "auto") {
+            long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+            gl.workers = n > 0 ? static_cast<unsigned>(n) : 1;
+        } else {
+            gl.workers = static_cast<unsigned>(*parse_uint(workers));
+        }
+        gl.user = v("user");
+        gl.group = v("group");
+        gl.pid_file = resolve_path(v("pid_file"));
+        gl.error_log = resolve_path(v("error_log"));
+        log::parse_level(v("log_level"), gl.log_level);
+        gl.shutdown_timeout = *parse_duration(v("shutdown_timeout"));
+        gl.client_header_timeout = *parse_duration(v("client_header_timeout"));
+        gl.client_body_timeout = *parse_duration(v("client_body_timeout"));
+        gl.keepalive_timeout = *parse_duration(v("keepalive_timeout"));
+        gl.upstream_connect_timeout = *parse_duration(v("upstream_connect_timeout"));
+        gl.upstream_timeout = *parse_duration(v("upstream_timeout"));
+        gl.max_header_size = static_cast<std::size_t>(*parse_size(v("max_header_size")));
+        cfg.log.access_log = resolve_path(value_of(find_group("log", ""), "log", "access_log"));
+    }
+
+    void build_upstream(config& cfg, const section_group& g) {
+        upstream u;
+        u.name = g.label;
+        for (const raw_entry* e : g.entries) {
+            if (e->key == "server") {
+                server s;
+                parse_server(e->value, s);
+                u.servers.push_back(s);
+            }
+        }
+        u.keepalive = static_cast<unsigned>(*parse_uint(value_of(&g, "upstream", "keepalive")));
+        cfg.upstreams.push_back(std::move(u));
+    }
+
+    int find_index(const auto& items, const std::string& name) const {
+        for (std::size_t i = 0; i < items.size(); ++i)
+            if (items[i].name == name) return static_cast<int>(i);
+        return -1;
+    }
+
+    int reference(const config& cfg, const raw_entry* e, std::string_view kind) {
+        int idx = kind == "upstream" ? find_index(cfg.upstreams, e->value) : find_index(cfg.listeners, e->value);
+        if (idx < 0)
+            error(e->line, std::string(e->key) + " = " + e->value + ": no [" + std::string(kind) + ":" +
+                               e->value + "] section is defined");
+        return idx;
+    }
+
+    void build_listener(config& cfg, const section_group& g) {
+        listener& l = cfg.listeners[static_cast<std::size_t>(find_index(cfg.listeners, g.label))];
+        for (const raw_entry* e : g.entries) {
+            if (e->key == "bind") {
+                endpoint ep;
+                parse_endpoint(e->value, ep);
+                if (bound_.count(ep.text()))
+                    error(e->line, "bind = " + e->value + ": already bound at line " +
+                                       std::to_string(bound_[ep.text()]));
+                bound_.emplace(ep.text(), e->line);
+                l.binds.push_back(ep);
+            } else if (e->key == "upstream") {
+                l.default_upstream = reference(cfg, e, "upstream");
+            }
+        }
+    }
+
+    void build_route(config& cfg, const section_group& g) {
+        route r;
+        r.name = g.label;
+        for (const raw_entry* e : g.entries) {
+            if (e->key == "listener") r.listener = reference(cfg, e, "listener");
+            else if (e->key == "upstream") r.upstream = reference(cfg, e, "upstream");
+            else if (e->key == "host") {
+                r.host = e->value;
+                std::transform(r.host.begin(), r.host.end(), r.host.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            } else if (e->key == "path_prefix") r.path_prefix = e->value;
+        }
+        cfg.routes.push_back(std::move(r));
+    }
+
+    const raw_config& raw_;
+    std::string base_dir_;
+    std::vector<section_group> groups_;
+    std::map<std::string, int> bound_;
+    std::vector<diagnostic> errors_;
+};
+
+}  // namespace
+
+load_result validate(const raw_config& raw) { return validator(raw).run(); }
+
+}  // namespace bulwark::config
