@@ -1,0 +1,166 @@
+// http/headers: serialization is plain appends into a reserved string: no allocation once warm.
+#include "http/headers.hpp"
+
+#include <charconv>
+
+#include "http/parser.hpp"
+
+namespace bulwark::http {
+namespace {
+
+bool listed_in_connection(std::string_view name, std::string_view connection) {
+    while (!connection.empty()) {
+        auto comma = connection.find(',');
+        std::string_view tok = connection.substr(0, comma);
+        while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+        if (tok.size() == name.size()) {
+            bool same = true;
+            for (std::size_t i = 0; i < tok.size() && same; ++i) {
+                char a = tok[i], b = name[i];
+                if (a >= 'A' && a <= 'Z') a = static_cast<char>(a | 0x20);
+                if (b >= 'A' && b <= 'Z') b = static_cast<char>(b | 0x20);
+                same = a == b;
+            }
+            if (same) return true;
+        }
+        connection = (comma == std::string_view::npos) ? std::string_view{} : connection.substr(comma + 1);
+    }
+    return false;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+void append_number(std::string& out, unsigned long long v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name, std::string_view connection_value) {
+    switch (name.size()) {
+    case 2: if (name_equals(name, "te")) return true; break;
+    case 7: if (name_equals(name, "upgrade")) return true; break;
+    case 10:
+        if (name_equals(name, "connection") || name_equals(name, "keep-alive")) return true;
+        break;
+    case 16: if (name_equals(name, "proxy-connection")) return true; break;
+    case 18: if (name_equals(name, "proxy-authenticate")) return true; break;
+    case 19: if (name_equals(name, "proxy-authorization")) return true; break;
+    default: break;
+    }
+    return !connection_value.empty() && listed_in_connection(name, connection_value);
+}
+
+void write_upstream_request(const request_head& req, const forward_info& fwd, std::string& out) {
+    out.clear();
+    out.append(req.method);
+    out.push_back(' ');
+    out.append(req.target);
+    out.append(" HTTP/1.1\r\n");
+    bool host_written = false;
+    for (const field& f : req) {
+        if (is_hop_by_hop(f.name, req.connection)) continue;
+        switch (f.name.size()) {
+        case 4:
+            if (name_equals(f.name, "host")) {
+                // An absolute-form target's authority wins over the Host field (RFC 9112 §3.2.2).
+                append_field(out, "Host", req.host);
+                host_written = true;
+                continue;
+            }
+            break;
+        case 6:
+            if (name_equals(f.name, "expect")) continue;  // the proxy answers 100-continue itself
+            break;
+        case 15:
+            if (name_equals(f.name, "x-forwarded-for")) continue;
+            break;
+        case 17:
+            if (name_equals(f.name, "x-forwarded-proto")) continue;
+            break;
+        default:
+            break;
+        }
+        append_field(out, f.name, f.value);
+    }
+    if (!host_written) append_field(out, "Host", req.host.empty() ? fwd.default_host : req.host);
+    append_field(out, "X-Forwarded-For", fwd.client_address);
+    append_field(out, "X-Forwarded-Proto", fwd.scheme);
+    out.append("\r\n");
+}
+
+void write_client_response(const response_head& res, response_body_mode mode, bool close, bool client_http10,
+                           std::string& out) {
+    out.clear();
+    out.append("HTTP/1.1 ");
+    append_number(out, static_cast<unsigned>(res.status));
+    out.push_back(' ');
+    out.append(res.reason.empty() ? reason_phrase(res.status) : res.reason);
+    out.append("\r\n");
+    for (const field& f : res) {
+        if (is_hop_by_hop(f.name, res.connection)) continue;
+        if (mode == response_body_mode::close_delimited && name_equals(f.name, "transfer-encoding")) continue;
+        append_field(out, f.name, f.value);
+    }
+    if (mode == response_body_mode::add_chunked) out.append("Transfer-Encoding: chunked\r\n");
+    if (close) out.append("Connection: close\r\n");
+    else if (client_http10) out.append("Connection: keep-alive\r\n");
+    out.append("\r\n");
+}
+
+void write_error_response(int status, bool close, std::string& out) {
+    std::string_view reason = reason_phrase(status);
+    out.clear();
+    out.append("HTTP/1.1 ");
+    append_number(out, static_cast<unsigned>(status));
+    out.push_back(' ');
+    out.append(reason);
+    out.append("\r\nServer: bulwark\r\nContent-Type: text/plain\r\nContent-Length: ");
+    append_number(out, 4 + reason.size() + 1);
+    out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+    append_number(out, static_cast<unsigned>(status));
+    out.push_back(' ');
+    out.append(reason);
+    out.push_back('\n');
+}
+
+std::string_view reason_phrase(int status) {
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 200 ? "Informational" : status < 300 ? "OK" : status < 400 ? "Redirect"
+                  : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+}  // namespace bulwark::http

@@ -1,0 +1,157 @@
+// main: the command line. Validates the config (-t), talks to a running master (-s), or starts one:
+// load config → resolve the worker identity → open logs → bind listeners → daemonize → run the master.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+
+#include "config/loader.hpp"
+#include "config/schema.hpp"
+#include "core/log.hpp"
+#include "process/control.hpp"
+#include "process/listeners.hpp"
+#include "process/master.hpp"
+#include "process/pidfile.hpp"
+#include "process/privileges.hpp"
+
+#ifndef BULWARK_SYSCONFDIR
+#define BULWARK_SYSCONFDIR "/etc"
+#endif
+#ifndef BULWARK_VERSION
+#define BULWARK_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace bulwark;
+
+struct options {
+    std::string config = BULWARK_SYSCONFDIR "/bulwark/bulwark.ini";
+    bool test = false;
+    bool version = false;
+    bool foreground = false;
+    bool list_keys = false;
+    std::string signal;
+};
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage: bulwark [-c FILE] [-t] [-s reopen|quit|stop] [-V] [--foreground] [--list-keys]\n"
+                 "  -c FILE        configuration file (default %s/bulwark/bulwark.ini)\n"
+                 "  -t             check the configuration and exit\n"
+                 "  -s SIGNAL      send reopen, quit or stop to the running master\n"
+                 "  -V             print the version and exit\n"
+                 "  --foreground   do not detach from the terminal\n"
+                 "  --list-keys    print every configuration key with its type and default\n",
+                 BULWARK_SYSCONFDIR);
+}
+
+bool parse_args(int argc, char** argv, options& o) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "-c" && i + 1 < argc) o.config = argv[++i];
+        else if (a == "-s" && i + 1 < argc) o.signal = argv[++i];
+        else if (a == "-t") o.test = true;
+        else if (a == "-V" || a == "--version") o.version = true;
+        else if (a == "--foreground" || a == "-f") o.foreground = true;
+        else if (a == "--list-keys") o.list_keys = true;
+        else if (a == "-h" || a == "--help") {
+            usage(stdout);
+            std::exit(0);
+        } else {
+            std::fprintf(stderr, "bulwark: unknown or incomplete option \"%s\"\n", a.c_str());
+            usage(stderr);
+            return false;
+        }
+    }
+    return true;
+}
+
+void list_keys() {
+    for (const auto& k : config::keys()) {
+        std::printf("%.*s %.*s %.*s %.*s %.*s -- %.*s\n", static_cast<int>(k.section.size()), k.section.data(),
+                    static_cast<int>(k.name.size()), k.name.data(), static_cast<int>(config::type_name(k.type).size()),
+                    config::type_name(k.type).data(),
+                    static_cast<int>(k.default_value.empty() ? 1 : k.default_value.size()),
+                    k.default_value.empty() ? "-" : k.default_value.data(),
+                    static_cast<int>(k.allowed.empty() ? 1 : k.allowed.size()), k.allowed.empty() ? "-" : k.allowed.data(),
+                    static_cast<int>(k.doc.size()), k.doc.data());
+    }
+}
+
+int start(const config::snapshot& cfg, const options& o) {
+    std::string error;
+    process::identity id;
+    if (!process::resolve_identity(cfg->global, id, error)) {
+        std::fprintf(stderr, "bulwark: %s\n", error.c_str());
+        return 1;
+    }
+    if (!log::open(cfg->global.error_log, error)) {
+        std::fprintf(stderr, "bulwark: %s\n", error.c_str());
+        return 1;
+    }
+    log::set_level(cfg->global.log_level);
+    int access_fd = -1;
+    if (!process::open_access_log(*cfg, access_fd, error)) {
+        std::fprintf(stderr, "bulwark: %s\n", error.c_str());
+        return 1;
+    }
+    std::vector<process::listening_socket> listeners;
+    if (!process::open_listeners(*cfg, listeners, error)) {
+        std::fprintf(stderr, "bulwark: %s\n", error.c_str());
+        BW_LOG(crit, "%s", error.c_str());
+        return 1;
+    }
+    process::master_options mo{o.config, -1};
+    if (!o.foreground) {
+        mo.ready_fd = process::daemonize();
+        if (mo.ready_fd < 0) {
+            std::fprintf(stderr, "bulwark: cannot daemonize: %s\n", std::strerror(errno));
+            return 1;
+        }
+    }
+    if (!process::write_pid_file(cfg->global.pid_file, ::getpid(), error)) {
+        BW_LOG(crit, "%s", error.c_str());
+        if (o.foreground) std::fprintf(stderr, "bulwark: %s\n", error.c_str());
+        if (mo.ready_fd >= 0) {
+            error += "\n";
+            [[maybe_unused]] auto n = ::write(mo.ready_fd, error.data(), error.size());
+        }
+        return 1;
+    }
+    BW_LOG(notice, "bulwark %s starting, configuration %s", BULWARK_VERSION, o.config.c_str());
+    return process::run_master(cfg, std::move(listeners), id, access_fd, mo);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    if (!parse_args(argc, argv, o)) return 2;
+    if (o.version) {
+        std::printf("bulwark version %s\n", BULWARK_VERSION);
+        return 0;
+    }
+    if (o.list_keys) {
+        list_keys();
+        return 0;
+    }
+    config::load_result r = config::load_file(o.config);
+    if (!r.errors.empty()) {
+        for (const auto& d : r.errors) std::fprintf(stderr, "%s\n", d.text().c_str());
+        if (o.test) std::fprintf(stderr, "configuration %s has %zu error(s)\n", o.config.c_str(), r.errors.size());
+        return 1;
+    }
+    if (o.test) {
+        std::string error;
+        process::identity id;
+        if (!process::resolve_identity(r.cfg->global, id, error)) {
+            std::fprintf(stderr, "%s: %s\n", o.config.c_str(), error.c_str());
+            return 1;
+        }
+        std::printf("configuration OK\n");
+        return 0;
+    }
+    if (!o.signal.empty()) return process::send_control(*r.cfg, o.signal);
+    return start(r.cfg, o);
+}

@@ -1,0 +1,77 @@
+// process/control: signal client and daemonizing, the two things main() does around the master.
+#include "process/control.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <thread>
+#include <unistd.h>
+
+#include "process/pidfile.hpp"
+
+namespace bulwark::process {
+
+int send_control(const config::config& cfg, const std::string& action) {
+    int sig;
+    if (action == "quit") sig = SIGQUIT;
+    else if (action == "stop") sig = SIGTERM;
+    else if (action == "reopen") sig = SIGUSR1;
+    else {
+        std::fprintf(stderr, "bulwark: unknown signal \"%s\" (allowed: reopen, quit, stop)\n", action.c_str());
+        return 2;
+    }
+    std::string error;
+    pid_t pid = read_pid_file(cfg.global.pid_file, error);
+    if (pid < 0) {
+        std::fprintf(stderr, "bulwark: %s\n", error.c_str());
+        return 1;
+    }
+    if (::kill(pid, sig) != 0) {
+        std::fprintf(stderr, "bulwark: cannot signal process %d: %s\n", static_cast<int>(pid), std::strerror(errno));
+        return 1;
+    }
+    if (sig == SIGUSR1) return 0;
+    // Wait for the master to finish: graceful stops may take up to shutdown_timeout.
+    auto limit = std::chrono::steady_clock::now() + cfg.global.shutdown_timeout + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < limit) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::fprintf(stderr, "bulwark: process %d still running after the shutdown timeout\n", static_cast<int>(pid));
+    return 1;
+}
+
+int daemonize() {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+    pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid > 0) {
+        ::close(pipefd[1]);
+        char buf[512];
+        ssize_t n = ::read(pipefd[0], buf, sizeof buf - 1);
+        if (n > 0 && std::strncmp(buf, "ok", 2) == 0) ::_exit(0);
+        if (n > 0) {
+            buf[n] = '\0';
+            std::fprintf(stderr, "bulwark: %s", buf);
+        } else {
+            std::fprintf(stderr, "bulwark: failed to start (see the error log)\n");
+        }
+        ::_exit(1);
+    }
+    ::close(pipefd[0]);
+    ::setsid();
+    if (::chdir("/") != 0) { /* keep going: no file is opened relative to the cwd after this */ }
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        ::dup2(devnull, 0);
+        ::dup2(devnull, 1);
+        if (devnull > 1) ::close(devnull);
+    }
+    return pipefd[1];
+}
+
+}  // namespace bulwark::process

@@ -1,0 +1,22 @@
+// process/listeners: the master's listening sockets. Opened once, kept across the master's life (and,
+// later, reloads and upgrades), inherited by every worker; the kernel queue is never reset.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+
+namespace bulwark::process {
+
+struct listening_socket {
+    int fd = -1;
+    int listener_index = 0;  // into config::listeners
+    std::string address;     // "127.0.0.1:8080"
+};
+
+/// Binds every `bind` of every listener; on failure closes what it opened and fills `error`.
+bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error);
+void close_listeners(std::vector<listening_socket>& sockets);
+
+}  // namespace bulwark::process

@@ -1,0 +1,134 @@
+// proxy/client_session: the connection loop. The read buffer starts at 16 KiB and grows up to
+// max_header_size only for a head that needs it; a served head stays in place until its exchange ends.
+#include "proxy/client_session.hpp"
+
+#include <cstring>
+
+#include "core/log.hpp"
+#include "http/headers.hpp"
+#include "http/parser.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/io.hpp"
+
+namespace bulwark::proxy {
+namespace {
+constexpr std::size_t initial_buffer = 16 * 1024;
+}
+
+client_session::client_session(runtime& rt, tcp_socket socket, int listener_index)
+    : rt_(rt), socket_(std::move(socket)), listener_(listener_index), gen_(rt.current()) {
+    deadline_.socket = &socket_;
+    rt_.deadlines().add(deadline_);
+    rt_.add_session(*this);
+    error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);
+    auto peer = socket_.remote_endpoint(ec);
+    std::string addr = ec ? std::string("unknown") : peer.address().to_string();
+    address_len_ = std::min(addr.size(), sizeof address_ - 1);
+    std::memcpy(address_, addr.data(), address_len_);
+    cap_ = initial_buffer;
+    buf_.reset(new char[cap_]);
+    out_.reserve(4096);
+}
+
+client_session::~client_session() {
+    error_code ec;
+    socket_.close(ec);
+}
+
+task<void> client_session::serve(runtime& rt, tcp_socket socket, int listener_index) {
+    client_session session(rt, std::move(socket), listener_index);
+    co_await session.run();
+}
+
+void client_session::close_if_idle() {
+    if (!idle_) return;
+    error_code ec;
+    socket_.cancel(ec);
+}
+
+task<void> client_session::run() {
+    for (;;) {
+        head_status st = co_await read_head();
+        if (st != head_status::ready) break;
+        if (gen_ != rt_.current()) gen_ = rt_.current();
+        exchange ex(*this);
+        bool keep = co_await ex.run();
+        first_request_ = false;
+        if (!keep || rt_.draining()) break;
+    }
+}
+
+void client_session::make_room_for_head() {
+    if (begin_ == end_) begin_ = end_ = 0;
+    if (end_ < cap_) return;
+    if (begin_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+        return;
+    }
+    // A head larger than the buffer: grow once to what the limit allows (+1 so the parser sees it
+    // exceed the limit and answers 431 rather than waiting for more).
+    std::size_t want = gen_->cfg->global.max_header_size + 1;
+    if (want <= cap_) return;
+    std::unique_ptr<char[]> bigger(new char[want]);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    cap_ = want;
+}
+
+task<client_session::head_status> client_session::read_head() {
+    const auto& g = gen_->cfg->global;
+    bool waiting_for_first_byte = true;
+    for (;;) {
+        // RFC 9112 §2.2: ignore empty lines before a request line.
+        while (end_ - begin_ >= 2 && buf_[begin_] == '\r' && buf_[begin_ + 1] == '\n') begin_ += 2;
+        if (end_ > begin_) {
+            idle_ = false;
+            auto r = http::parse_request({buf_.get() + begin_, end_ - begin_}, g.max_header_size, req_);
+            if (r.status == http::parse_status::complete) {
+                deadline_.disarm();
+                co_return head_status::ready;
+            }
+            if (r.status == http::parse_status::error) {
+                co_await reject(r.error.status, r.error.reason);
+                co_return head_status::rejected;
+            }
+            if (waiting_for_first_byte) {
+                waiting_for_first_byte = false;
+                deadline_.arm(rt_.now() + g.client_header_timeout);
+            }
+        } else {
+            if (rt_.draining()) co_return head_status::closed;
+            idle_ = true;
+            deadline_.arm(rt_.now() + (first_request_ ? g.client_header_timeout : g.keepalive_timeout));
+        }
+        make_room_for_head();
+        std::size_t got = 0;
+        error_code ec = co_await read_some(socket_, deadline_, buf_.get() + end_, cap_ - end_, got);
+        idle_ = false;
+        if (ec) {
+            if (ec == asio::error::timed_out && end_ > begin_) {
+                co_await reject(408, "timed out reading the request head");
+                co_return head_status::rejected;
+            }
+            co_return head_status::closed;
+        }
+        end_ += got;
+    }
+}
+
+task<void> client_session::reject(int status, std::string_view why) {
+    BW_LOG(info, "client %s: request rejected with %d: %.*s", address_, status, static_cast<int>(why.size()),
+           why.data());
+    http::write_error_response(status, true, out_);
+    gather g;
+    g.add(out_.data(), out_.size());
+    deadline_.arm(rt_.now() + gen_->cfg->global.client_header_timeout);
+    co_await send_all(socket_, g);
+    deadline_.disarm();
+}
+
+}  // namespace bulwark::proxy

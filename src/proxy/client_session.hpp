@@ -1,0 +1,58 @@
+// proxy/client_session: one downstream connection. Reads request heads (keep-alive, pipelining), hands
+// each to an exchange, and closes on error, on Connection: close or when the worker drains.
+//
+//   idle ──bytes──► reading head ──complete──► exchange ──keep-alive──► idle
+//     │                 │ timeout/error             │ close/drain/error
+//     └──── drain ──────┴───────────────────────────┴──────────────────► closed
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/asio.hpp"
+#include "http/message.hpp"
+#include "proxy/deadline.hpp"
+#include "proxy/runtime.hpp"
+
+namespace bulwark::proxy {
+
+class client_session final : public session_base {
+public:
+    client_session(runtime& rt, tcp_socket socket, int listener_index);
+    ~client_session() override;
+
+    /// Coroutine that owns the session for the connection's lifetime.
+    static task<void> serve(runtime& rt, tcp_socket socket, int listener_index);
+
+    void close_if_idle() override;
+
+private:
+    friend class exchange;
+    enum class head_status { ready, closed, rejected };
+
+    task<void> run();
+    task<head_status> read_head();
+    void make_room_for_head();
+    task<void> reject(int status, std::string_view why);
+
+    runtime& rt_;
+    tcp_socket socket_;
+    deadline_entry deadline_;
+    int listener_;
+    std::shared_ptr<generation> gen_;
+
+    // Read buffer: [begin_, end_) is unread input; the current head sits at begin_ while it is served.
+    std::unique_ptr<char[]> buf_;
+    std::size_t cap_ = 0;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+
+    http::request_head req_;
+    std::string out_;  // serialized heads, reused across requests
+    char address_[64] = {};
+    std::size_t address_len_ = 0;
+    bool idle_ = true;
+    bool first_request_ = true;
+};
+
+}  // namespace bulwark::proxy

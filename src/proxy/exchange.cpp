@@ -1,0 +1,317 @@
+// proxy/exchange: the request's spine. Ordering rule: the request (head and whole body) is forwarded
+// before the response is read; `Expect: 100-continue` is answered by us, so no client waits on the origin.
+#include "proxy/exchange.hpp"
+
+#include <cstring>
+
+#include "core/log.hpp"
+#include "http/headers.hpp"
+#include "http/parser.hpp"
+#include "proxy/client_session.hpp"
+#include "proxy/io.hpp"
+
+namespace bulwark::proxy {
+namespace {
+
+constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool is_timeout(const error_code& ec) { return ec == asio::error::timed_out; }
+
+}  // namespace
+
+exchange::exchange(client_session& s)
+    : s_(s), rt_(s.rt_), gen_(*s.gen_), cfg_(s.gen_->cfg->global), req_(s.req_),
+      body_pos_(s.begin_ + s.req_.head_size), body_done_(s.req_.framing == http::body_framing::none) {
+    body_remaining_ = req_.framing == http::body_framing::length ? req_.content_length : 0;
+}
+
+bool exchange::client_wants_close() const {
+    if (req_.flags.connection_close) return true;
+    return req_.version_minor == 0 && !req_.flags.connection_keep_alive;
+}
+
+task<bool> exchange::run() {
+    int upstream = gen_.routers[static_cast<std::size_t>(s_.listener_)].select(req_.host, req_.target);
+    bool keep = false;
+    if (upstream < 0) {
+        status_ = 404;
+        keep = co_await respond_error(404);
+    } else {
+        upstream_target& target = gen_.upstreams[static_cast<std::size_t>(upstream)];
+        std::uint64_t tried = 0;
+        outcome result = outcome::failed;
+        status_ = 502;
+        for (std::size_t attempt = 0; attempt < target.servers.size(); ++attempt) {
+            std::size_t idx = target.balancer.pick(tried);
+            if (idx >= target.servers.size()) break;
+            if (idx < 64) tried |= std::uint64_t{1} << idx;
+            server_target& server = target.servers[idx];
+            std::unique_ptr<upstream_conn> conn = server.pool->take();
+            if (!conn) conn = co_await connect(server);
+            if (!conn) continue;  // connect failed: the next server may answer (status_ says why)
+            result = co_await forward(server, *conn);
+            if (result == outcome::stale) {
+                rewind_request_body();
+                BW_LOG(info, "upstream \"%s\" server %s closed a pooled connection; retrying on a new one",
+                       target.name.c_str(), server.text.c_str());
+                conn = co_await connect(server);
+                result = conn ? co_await forward(server, *conn) : outcome::failed;
+                if (result == outcome::stale) {
+                    status_ = 502;
+                    result = outcome::failed;
+                }
+            }
+            if (result == outcome::relayed && upstream_reusable_) server.pool->put(std::move(conn), rt_.now());
+            break;  // once a request went out it is not sent to another server
+        }
+        if (result == outcome::relayed) keep = !close_client_;
+        else if (result == outcome::failed) keep = co_await respond_error(status_);
+        else keep = false;
+    }
+    log_access();
+    if (keep) {
+        s_.begin_ = body_pos_;
+        if (pipelined_.size() > s_.cap_) {
+            keep = false;  // a pipelined head larger than our buffer: let the client resend it
+        } else if (!pipelined_.empty()) {
+            // The next request arrived with this body in the relay buffer: bring it back.
+            std::memcpy(s_.buf_.get(), pipelined_.data(), pipelined_.size());
+            s_.begin_ = 0;
+            s_.end_ = pipelined_.size();
+        }
+    }
+    co_return keep;
+}
+
+task<std::unique_ptr<upstream_conn>> exchange::connect(server_target& server) {
+    auto conn = std::make_unique<upstream_conn>(rt_.io());
+    rt_.deadlines().add(conn->deadline);
+    conn->deadline.arm(rt_.now() + cfg_.upstream_connect_timeout);
+    error_code ec;
+    co_await conn->socket.async_connect(server.endpoint, asio::redirect_error(use_task, ec));
+    if (conn->deadline.expired) ec = asio::error::timed_out;
+    conn->deadline.disarm();
+    if (ec) {
+        status_ = is_timeout(ec) ? 504 : 502;
+        log_upstream_error(server, "connect failed", ec);
+        co_return nullptr;
+    }
+    conn->socket.set_option(tcp::no_delay(true), ec);
+    conn->socket.non_blocking(true, ec);
+    co_return conn;
+}
+
+task<exchange::outcome> exchange::forward(server_target& server, upstream_conn& conn) {
+    upstream_reusable_ = false;
+    outcome sent = co_await send_request(server, conn);
+    if (sent != outcome::relayed) co_return sent;
+    res_ = {};
+    outcome head = co_await read_response_head(server, conn, res_);
+    if (head != outcome::relayed) co_return head;
+    co_return co_await relay_response(server, conn, res_);
+}
+
+std::size_t exchange::take_request_body(std::string_view in) {
+    std::size_t n = 0;
+    if (req_.framing == http::body_framing::length) {
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), body_remaining_));
+        body_remaining_ -= n;
+        body_done_ = body_remaining_ == 0;
+    } else if (req_.framing == http::body_framing::chunked) {
+        std::string_view data;
+        auto r = body_chunks_.feed(in, n, data);
+        // feed stops after each payload run; keep going while input remains.
+        while (r == http::chunked_decoder::result::need_more && n < in.size()) {
+            std::size_t more = 0;
+            r = body_chunks_.feed(in.substr(n), more, data);
+            n += more;
+        }
+        if (r == http::chunked_decoder::result::error) return std::string_view::npos;
+        body_done_ = r == http::chunked_decoder::result::done;
+    }
+    return n;
+}
+
+void exchange::rewind_request_body() {
+    body_pos_ = s_.begin_ + req_.head_size;
+    body_remaining_ = req_.framing == http::body_framing::length ? req_.content_length : 0;
+    body_chunks_.reset();
+    body_done_ = req_.framing == http::body_framing::none;
+}
+
+bool exchange::discard_buffered_body() {
+    if (body_done_) return true;
+    if (body_streamed_) return false;
+    std::size_t n = take_request_body({s_.buf_.get() + body_pos_, s_.end_ - body_pos_});
+    if (n == std::string_view::npos) return false;
+    body_pos_ += n;
+    return body_done_;
+}
+
+task<exchange::outcome> exchange::send_request(server_target& server, upstream_conn& conn) {
+    http::forward_info fwd{{s_.address_, s_.address_len_}, "http", server.text};
+    http::write_upstream_request(req_, fwd, s_.out_);
+    std::size_t body_len = 0;
+    if (!body_done_) {
+        body_len = take_request_body({s_.buf_.get() + body_pos_, s_.end_ - body_pos_});
+        if (body_len == std::string_view::npos) {
+            status_ = 400;
+            BW_LOG(info, "client %s: invalid chunked request body: %s", s_.address_,
+                   body_chunks_.error_reason().data());
+            co_return outcome::failed;
+        }
+        if (req_.flags.expect_continue && !body_done_ && body_pos_ + body_len == s_.end_) {
+            error_code ec = co_await send_to_client(continue_100.data(), continue_100.size(), nullptr, 0);
+            if (ec) co_return outcome::client_gone;
+        }
+    }
+    gather g;
+    g.add(s_.out_.data(), s_.out_.size());
+    g.add(s_.buf_.get() + body_pos_, body_len);
+    conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
+    error_code ec = co_await send_all(conn.socket, g);
+    body_pos_ += body_len;
+    if (ec) {
+        if (conn.reused && req_.idempotent) co_return outcome::stale;
+        status_ = conn.deadline.expired ? 504 : 502;
+        log_upstream_error(server, "sending the request failed", ec);
+        co_return outcome::failed;
+    }
+    if (body_done_) co_return outcome::relayed;
+
+    // The rest of the body streams through the relay buffer, one read then one write (back-pressure).
+    if (!relay_.get()) relay_ = rt_.buffers().borrow();
+    body_streamed_ = true;
+    while (!body_done_) {
+        std::size_t got = 0;
+        s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
+        ec = co_await read_some(s_.socket_, s_.deadline_, relay_.get(), buffer_pool::buffer_size, got);
+        s_.deadline_.disarm();
+        if (ec) {
+            BW_LOG(info, "client %s: %s while reading the request body", s_.address_,
+                   is_timeout(ec) ? "timed out" : ec.message().c_str());
+            co_return outcome::client_gone;
+        }
+        std::size_t n = take_request_body({relay_.get(), got});
+        if (n == std::string_view::npos) {
+            BW_LOG(info, "client %s: invalid chunked request body: %s", s_.address_,
+                   body_chunks_.error_reason().data());
+            co_return outcome::client_gone;
+        }
+        if (n < got) pipelined_.assign(relay_.get() + n, got - n);
+        gather part;
+        part.add(relay_.get(), n);
+        conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
+        ec = co_await send_all(conn.socket, part);
+        if (ec) {
+            status_ = conn.deadline.expired ? 504 : 502;
+            log_upstream_error(server, "sending the request body failed", ec);
+            co_return outcome::failed;
+        }
+    }
+    // Everything buffered for this request has been consumed; the next one starts clean.
+    body_pos_ = s_.end_;
+    co_return outcome::relayed;
+}
+
+task<exchange::outcome> exchange::read_response_head(server_target& server, upstream_conn& conn,
+                                                     http::response_head& res) {
+    if (!relay_.get()) relay_ = rt_.buffers().borrow();
+    relay_len_ = 0;
+    std::size_t received = 0;
+    for (;;) {
+        if (relay_len_ == buffer_pool::buffer_size) {
+            status_ = 502;
+            log_upstream_error(server, "response head too large", {});
+            co_return outcome::failed;
+        }
+        std::size_t got = 0;
+        conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
+        error_code ec = co_await read_some(conn.socket, conn.deadline, relay_.get() + relay_len_,
+                                           buffer_pool::buffer_size - relay_len_, got);
+        conn.deadline.disarm();
+        if (ec) {
+            if (received == 0 && conn.reused && req_.idempotent && !body_streamed_ && !is_timeout(ec))
+                co_return outcome::stale;
+            status_ = is_timeout(ec) ? 504 : 502;
+            log_upstream_error(server, is_timeout(ec) ? "timed out reading the response head"
+                                                      : "failed reading the response head", ec);
+            co_return outcome::failed;
+        }
+        relay_len_ += got;
+        received += got;
+        auto r = http::parse_response({relay_.get(), relay_len_}, cfg_.max_header_size, req_.is_head, res);
+        if (r.status == http::parse_status::incomplete) continue;
+        if (r.status == http::parse_status::error) {
+            status_ = 502;
+            log_upstream_error(server, r.error.reason, {});
+            co_return outcome::failed;
+        }
+        if (res.status >= 200) co_return outcome::relayed;
+        if (res.status == 101) {
+            status_ = 502;
+            log_upstream_error(server, "unsolicited 101 Switching Protocols", {});
+            co_return outcome::failed;
+        }
+        // Informational responses other than 100 (ours was sent already) are relayed to 1.1 clients.
+        if (res.status != 100 && req_.version_minor == 1) {
+            error_code cec = co_await send_to_client(relay_.get(), res.head_size, nullptr, 0);
+            if (cec) co_return outcome::client_gone;
+        }
+        std::memmove(relay_.get(), relay_.get() + res.head_size, relay_len_ - res.head_size);
+        relay_len_ -= res.head_size;
+        if (relay_len_ > 0) {
+            // A further head may already be complete in the buffer; parse it before reading again.
+            auto again = http::parse_response({relay_.get(), relay_len_}, cfg_.max_header_size, req_.is_head, res);
+            if (again.status == http::parse_status::complete && res.status >= 200) co_return outcome::relayed;
+        }
+    }
+}
+
+task<error_code> exchange::send_to_client(const char* head, std::size_t head_len, const char* data,
+                                          std::size_t len) {
+    gather g;
+    g.add(head, head_len);
+    g.add(data, len);
+    s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
+    error_code ec = co_await send_all(s_.socket_, g);
+    s_.deadline_.disarm();
+    co_return ec;
+}
+
+void exchange::log_upstream_error(const server_target& server, std::string_view what, const error_code& ec) {
+    BW_LOG(error, "upstream server %s: %.*s%s%s, client: %s, request: \"%.*s %.*s\"", server.text.c_str(),
+           static_cast<int>(what.size()), what.data(), ec ? ": " : "", ec ? ec.message().c_str() : "",
+           s_.address_, static_cast<int>(req_.method.size()), req_.method.data(),
+           static_cast<int>(req_.target.size()), req_.target.data());
+}
+
+task<bool> exchange::respond_error(int status) {
+    status_ = status;
+    bool close = client_wants_close() || rt_.draining() || !discard_buffered_body();
+    http::write_error_response(status, close, s_.out_);
+    if (req_.is_head) {
+        // Same head, no body (RFC 9110 §9.3.2).
+        auto end = s_.out_.find("\r\n\r\n");
+        s_.out_.resize(end + 4);
+    }
+    error_code ec = co_await send_to_client(s_.out_.data(), s_.out_.size(), nullptr, 0);
+    co_return !ec && !close;
+}
+
+void exchange::log_access() {
+    auto& log = rt_.access_log();
+    if (!log.enabled()) return;
+    observe::access_entry e;
+    e.client = {s_.address_, s_.address_len_};
+    e.method = req_.method;
+    e.target = req_.target;
+    e.version_minor = req_.version_minor;
+    e.status = status_;
+    e.body_bytes = body_bytes_sent_;
+    e.referer = req_.get("referer");
+    e.user_agent = req_.get("user-agent");
+    log.record(e, rt_.clock().wall());
+}
+
+}  // namespace bulwark::proxy

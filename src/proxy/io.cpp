@@ -1,0 +1,33 @@
+// proxy/io: the two primitives every relay uses.
+#include "proxy/io.hpp"
+
+#include <span>
+
+namespace bulwark::proxy {
+
+task<error_code> send_all(tcp_socket& s, gather g) {
+    error_code ec;
+    std::size_t total = g.bytes();
+    if (total == 0) co_return ec;
+    std::span<asio::const_buffer> bufs(g.bufs.data(), g.count);
+    std::size_t n = s.write_some(bufs, ec);
+    if (!ec && n == total) co_return ec;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    ec = {};
+    // Skip what the inline write took, then let Asio finish the rest when the socket is writable.
+    std::size_t first = 0;
+    while (first < g.count && n >= g.bufs[first].size()) n -= g.bufs[first++].size();
+    if (first < g.count) g.bufs[first] += n;
+    std::span<asio::const_buffer> rest(g.bufs.data() + first, g.count - first);
+    co_await asio::async_write(s, rest, asio::redirect_error(use_task, ec));
+    co_return ec;
+}
+
+task<error_code> read_some(tcp_socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got) {
+    error_code ec;
+    got = co_await s.async_read_some(asio::buffer(p, n), asio::redirect_error(use_task, ec));
+    if (d.expired) ec = asio::error::timed_out;
+    co_return ec;
+}
+
+}  // namespace bulwark::proxy

@@ -1,0 +1,163 @@
+// proxy/relay: streams the response body from the origin to the client, one buffer at a time (a read
+// waits for the previous write: back-pressure), keeping the origin's framing where the client can take
+// it and re-framing where it cannot (to-EOF bodies chunked for 1.1 clients, de-chunked for 1.0 ones).
+#include <charconv>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "http/headers.hpp"
+#include "proxy/client_session.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/io.hpp"
+
+namespace bulwark::proxy {
+namespace {
+
+constexpr std::string_view crlf = "\r\n";
+constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+http::response_body_mode choose_mode(const http::response_head& res, bool client_http10) {
+    using enum http::body_framing;
+    if (res.framing == to_eof) return client_http10 ? http::response_body_mode::close_delimited
+                                                     : http::response_body_mode::add_chunked;
+    if (res.framing == chunked && client_http10) return http::response_body_mode::close_delimited;
+    return http::response_body_mode::as_is;
+}
+
+// Moves the payload of chunked input to the front of `buf`; returns payload bytes, or npos on error.
+std::size_t dechunk_in_place(http::chunked_decoder& dec, char* buf, std::size_t len, bool& done) {
+    std::size_t in = 0, out = 0;
+    while (in < len && !done) {
+        std::size_t used = 0;
+        std::string_view data;
+        auto r = dec.feed({buf + in, len - in}, used, data);
+        if (r == http::chunked_decoder::result::error) return std::string_view::npos;
+        if (!data.empty()) {
+            std::memmove(buf + out, data.data(), data.size());
+            out += data.size();
+        }
+        in += used;
+        done = r == http::chunked_decoder::result::done;
+    }
+    return out;
+}
+
+}  // namespace
+
+task<exchange::outcome> exchange::relay_response(server_target& server, upstream_conn& conn,
+                                                 const http::response_head& res) {
+    const bool http10 = req_.version_minor == 0;
+    const auto mode = choose_mode(res, http10);
+    close_client_ = client_wants_close() || rt_.draining() || !body_done_ ||
+                    mode == http::response_body_mode::close_delimited;
+    status_ = res.status;
+    http::write_client_response(res, mode, close_client_, http10, s_.out_);
+
+    char* buf = relay_.get();
+    std::size_t pos = res.head_size;
+    std::uint64_t remaining = res.content_length;
+    http::chunked_decoder dec;
+    bool done = res.framing == http::body_framing::none;
+    bool head_pending = true;
+    bool clean_end = true;  // no stray bytes after the body: the connection can be reused
+    char size_line[24];
+
+    for (;;) {
+        std::string_view avail(buf + pos, relay_len_ - pos);
+        gather g;
+        if (head_pending) g.add(s_.out_.data(), s_.out_.size());
+        switch (res.framing) {
+        case http::body_framing::none:
+            clean_end = avail.empty();
+            break;
+        case http::body_framing::length: {
+            auto n = static_cast<std::size_t>(std::min<std::uint64_t>(avail.size(), remaining));
+            g.add(avail.data(), n);
+            remaining -= n;
+            done = remaining == 0;
+            clean_end = n == avail.size();
+            break;
+        }
+        case http::body_framing::chunked: {
+            if (mode == http::response_body_mode::close_delimited) {
+                std::size_t n = dechunk_in_place(dec, buf + pos, avail.size(), done);
+                if (n == std::string_view::npos) goto bad_chunk;
+                g.add(buf + pos, n);
+                break;
+            }
+            std::size_t used = 0;
+            while (used < avail.size() && !done) {
+                std::size_t more = 0;
+                std::string_view data;
+                auto r = dec.feed(avail.substr(used), more, data);
+                if (r == http::chunked_decoder::result::error) goto bad_chunk;
+                used += more;
+                done = r == http::chunked_decoder::result::done;
+            }
+            g.add(avail.data(), used);
+            clean_end = used == avail.size();
+            break;
+        }
+        case http::body_framing::to_eof:
+            if (!avail.empty() && mode == http::response_body_mode::add_chunked) {
+                auto r = std::to_chars(size_line, size_line + sizeof size_line - 2, avail.size(), 16);
+                *r.ptr++ = '\r';
+                *r.ptr++ = '\n';
+                g.add(size_line, static_cast<std::size_t>(r.ptr - size_line));
+                g.add(avail.data(), avail.size());
+                g.add(crlf.data(), crlf.size());
+            } else {
+                g.add(avail.data(), avail.size());
+            }
+            break;
+        }
+        if (g.count) {
+            std::size_t bytes = g.bytes();
+            s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
+            error_code ec = co_await send_all(s_.socket_, g);
+            s_.deadline_.disarm();
+            if (ec) {
+                BW_LOG(info, "client %s: %s while sending the response", s_.address_,
+                       s_.deadline_.expired ? "timed out" : ec.message().c_str());
+                co_return outcome::client_gone;
+            }
+            body_bytes_sent_ += bytes - (head_pending ? s_.out_.size() : 0);
+            head_pending = false;
+            response_started_ = true;
+        }
+        if (done) break;
+
+        std::size_t got = 0;
+        conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
+        error_code ec = co_await read_some(conn.socket, conn.deadline, buf, buffer_pool::buffer_size, got);
+        conn.deadline.disarm();
+        pos = 0;
+        relay_len_ = got;
+        if (ec == asio::error::eof && res.framing == http::body_framing::to_eof) {
+            if (mode == http::response_body_mode::add_chunked) {
+                gather end;
+                end.add(last_chunk.data(), last_chunk.size());
+                if (co_await send_all(s_.socket_, end)) co_return outcome::client_gone;
+            }
+            co_return outcome::relayed;  // an EOF-delimited origin connection is never reused
+        }
+        if (ec) {
+            log_upstream_error(server, ec == asio::error::timed_out ? "timed out reading the response body"
+                                                                    : "response body cut short", ec);
+            co_return outcome::client_gone;
+        }
+    }
+    upstream_reusable_ = clean_end && res.framing != http::body_framing::to_eof && !res.flags.connection_close &&
+                         (res.version_minor == 1 || res.flags.connection_keep_alive);
+    co_return outcome::relayed;
+
+bad_chunk:
+    log_upstream_error(server, "invalid chunked response body", {});
+    if (!response_started_) {
+        status_ = 502;
+        co_return outcome::failed;
+    }
+    co_return outcome::client_gone;
+}
+
+}  // namespace bulwark::proxy

@@ -1,0 +1,56 @@
+// proxy/runtime: builds a generation from a config snapshot, reusing pools of servers that stay.
+#include "proxy/runtime.hpp"
+
+namespace bulwark::proxy {
+namespace {
+// Backends commonly close idle keep-alive connections after 60 s or more; closing ours first avoids
+// sending a request into a connection the backend is closing.
+constexpr std::chrono::milliseconds upstream_idle_timeout{50'000};
+}  // namespace
+
+runtime::runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd)
+    : io_(io), access_log_(access_log_fd) {
+    current_ = build_generation(std::move(cfg));
+}
+
+std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg) {
+    auto gen = std::make_shared<generation>();
+    for (const auto& u : cfg->upstreams) {
+        std::vector<unsigned> weights;
+        std::vector<server_target> servers;
+        for (const auto& s : u.servers) {
+            auto& pool = pools_[s.address.text()];
+            if (!pool) pool = std::make_unique<server_pool>(u.keepalive);
+            pool->set_max_idle(u.keepalive);
+            servers.push_back({tcp::endpoint(asio::ip::make_address(s.address.host), s.address.port),
+                               s.address.text(), pool.get()});
+            weights.push_back(s.weight);
+        }
+        gen->upstreams.push_back({u.name, std::move(servers), round_robin(weights)});
+    }
+    for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
+    gen->cfg = std::move(cfg);
+    return gen;
+}
+
+void runtime::start_drain() {
+    draining_ = true;
+    // close_if_idle may unlink the session from the list, so step before calling it.
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+        session_base& s = *it++;
+        s.close_if_idle();
+    }
+    for (auto& [addr, pool] : pools_) pool->expire(time_point::max(), std::chrono::milliseconds(0));
+}
+
+void runtime::tick() {
+    clock_.update();
+    deadlines_.sweep(clock_.now());
+    if (clock_.wall() != last_housekeeping_) {
+        last_housekeeping_ = clock_.wall();
+        access_log_.flush();
+        for (auto& [addr, pool] : pools_) pool->expire(clock_.now(), upstream_idle_timeout);
+    }
+}
+
+}  // namespace bulwark::proxy

@@ -1,0 +1,116 @@
+// proxy/runtime: everything one worker owns: the current config generation (routers, balancers,
+// server addresses), the connection pools that outlive generations, buffers, deadlines, the access log
+// and the registry of client sessions used for draining. Single-threaded: no locks, no atomics.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/intrusive/list.hpp>
+
+#include "config/model.hpp"
+#include "core/asio.hpp"
+#include "core/clock.hpp"
+#include "observe/access_log.hpp"
+#include "proxy/balancer.hpp"
+#include "proxy/deadline.hpp"
+#include "proxy/router.hpp"
+#include "proxy/upstream_pool.hpp"
+
+namespace bulwark::proxy {
+
+struct server_target {
+    tcp::endpoint endpoint;
+    std::string text;  // "127.0.0.1:9001", for logs
+    server_pool* pool;
+};
+
+struct upstream_target {
+    std::string name;
+    std::vector<server_target> servers;
+    round_robin balancer;
+};
+
+/// What one config snapshot means to a worker; requests hold it for their whole life.
+struct generation {
+    config::snapshot cfg;
+    std::vector<upstream_target> upstreams;
+    std::vector<router> routers;  // one per listener
+};
+
+/// Fixed-size byte buffers recycled per worker so relays allocate nothing once warm.
+class buffer_pool {
+public:
+    static constexpr std::size_t buffer_size = 64 * 1024;
+    struct lease {
+        buffer_pool* pool = nullptr;
+        std::unique_ptr<char[]> data;
+        lease() = default;
+        lease(buffer_pool* p, std::unique_ptr<char[]> d) : pool(p), data(std::move(d)) {}
+        lease(lease&&) = default;
+        lease& operator=(lease&&) = default;
+        ~lease() {
+            if (pool && data) pool->free_.push_back(std::move(data));
+        }
+        char* get() const { return data.get(); }
+    };
+    lease borrow() {
+        if (free_.empty()) return {this, std::make_unique<char[]>(buffer_size)};
+        auto d = std::move(free_.back());
+        free_.pop_back();
+        return {this, std::move(d)};
+    }
+
+private:
+    std::vector<std::unique_ptr<char[]>> free_;
+};
+
+using session_hook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
+class session_base : public session_hook {
+public:
+    virtual ~session_base() = default;
+    /// Draining: closes the connection now if it is between requests.
+    virtual void close_if_idle() = 0;
+};
+
+class runtime {
+public:
+    runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd);
+
+    asio::io_context& io() { return io_; }
+    const std::shared_ptr<generation>& current() const { return current_; }
+    const config::global_settings& settings() const { return current_->cfg->global; }
+    cached_clock& clock() { return clock_; }
+    time_point now() const { return clock_.now(); }
+    deadline_list& deadlines() { return deadlines_; }
+    buffer_pool& buffers() { return buffers_; }
+    observe::access_log& access_log() { return access_log_; }
+
+    void add_session(session_base& s) { sessions_.push_back(s); }
+    std::size_t session_count() const { return sessions_.size(); }
+    bool draining() const { return draining_; }
+    /// Stops new requests on idle connections; in-flight exchanges finish and then close.
+    void start_drain();
+
+    /// Called by the sweep timer: deadlines every tick, housekeeping once a second.
+    void tick();
+
+private:
+    std::shared_ptr<generation> build_generation(config::snapshot cfg);
+
+    asio::io_context& io_;
+    cached_clock clock_;
+    deadline_list deadlines_;
+    buffer_pool buffers_;
+    observe::access_log access_log_;
+    std::unordered_map<std::string, std::unique_ptr<server_pool>> pools_;  // by server address
+    std::shared_ptr<generation> current_;
+    boost::intrusive::list<session_base, boost::intrusive::constant_time_size<false>> sessions_;
+    bool draining_ = false;
+    std::time_t last_housekeeping_ = 0;
+};
+
+}  // namespace bulwark::proxy

@@ -1,0 +1,28 @@
+// proxy/upstream_pool: LIFO reuse; when full, the least recently used connection is closed.
+#include "proxy/upstream_pool.hpp"
+
+#include <algorithm>
+
+namespace bulwark::proxy {
+
+std::unique_ptr<upstream_conn> server_pool::take() {
+    if (idle_.empty()) return nullptr;
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    c->reused = true;
+    return c;
+}
+
+void server_pool::put(std::unique_ptr<upstream_conn> c, time_point now) {
+    if (max_idle_ == 0) return;
+    if (idle_.size() >= max_idle_) idle_.erase(idle_.begin());
+    c->idle_since = now;
+    c->deadline.disarm();
+    idle_.push_back(std::move(c));
+}
+
+void server_pool::expire(time_point now, std::chrono::milliseconds max_idle_time) {
+    std::erase_if(idle_, [&](const std::unique_ptr<upstream_conn>& c) { return now - c->idle_since > max_idle_time; });
+}
+
+}  // namespace bulwark::proxy
