@@ -43,6 +43,16 @@ void note_section_header(parse_state& st, std::string_view line) {
     st.raw.sections.push_back(std::move(s));
 }
 
+// inih reads an indented line after a key as a continuation of its value; operators who indent keys
+// for readability would silently get one key with a folded value. We refuse indented content lines.
+void refuse_continuation(parse_state& st, std::string_view line) {
+    if (line.empty() || (line[0] != ' ' && line[0] != '\t')) return;
+    std::string t = trim(line);
+    if (t.empty() || t[0] == ';' || t[0] == '#') return;
+    st.errors.push_back({st.raw.file, st.line,
+                         "indented line: remove the leading whitespace (continuation lines are not supported)"});
+}
+
 // fgets-style reader over the in-memory file; inih calls it once per line.
 char* read_line(char* out, int size, void* stream) {
     auto& st = *static_cast<parse_state*>(stream);
@@ -67,6 +77,8 @@ char* read_line(char* out, int size, void* stream) {
     out[line.size()] = '\0';
     if (line.find('\0') != std::string_view::npos)
         st.errors.push_back({st.raw.file, st.line, "NUL byte in line"});
+    if (st.line == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // inih skips the BOM too
+    refuse_continuation(st, line);
     note_section_header(st, line);
     return out;
 }
@@ -86,8 +98,6 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
         st.errors.push_back({st.raw.file, st.line, "key '" + e.key + "' outside of any section"});
         return 1;
     }
-    // inih's multi-line continuation calls again with the same key on an indented line; we refuse it
-    // rather than guess whether the operator meant a list or a folded value.
     st.raw.entries.push_back(std::move(e));
     return 1;
 }

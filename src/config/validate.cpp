@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unistd.h>
 
 #include "config/schema.hpp"
@@ -23,16 +24,25 @@ struct section_group {
 class validator {
 public:
     explicit validator(const raw_config& raw) : raw_(raw) {
+        // Relative paths resolve against the config file's directory, made absolute now because the
+        // daemon changes its working directory to /.
         auto slash = raw.file.rfind('/');
-        base_dir_ = (slash == std::string::npos) ? "." : raw.file.substr(0, slash);
-        if (base_dir_.empty()) base_dir_ = "/";
+        base_dir_ = (slash == std::string::npos) ? "" : raw.file.substr(0, slash);
+        if (base_dir_.empty() && slash == 0) base_dir_ = "/";
+        if (base_dir_.empty() || base_dir_[0] != '/') {
+            char cwd[4096];
+            std::string here = ::getcwd(cwd, sizeof cwd) ? cwd : ".";
+            base_dir_ = base_dir_.empty() ? here : here + "/" + base_dir_;
+        }
+        if (base_dir_.size() > 1 && base_dir_.back() == '/') base_dir_.pop_back();
     }
 
     load_result run() {
         group_sections();
         group_entries();
         check_keys();
-        if (!errors_.empty()) return fail();
+        // Building goes on despite errors so that reference and bind errors are reported in the same
+        // run; entries that failed their value check are skipped (value_of falls back to defaults).
         auto cfg = std::make_shared<config>();
         cfg->file = raw_.file;
         build_global(*cfg);
@@ -121,7 +131,10 @@ private:
                                        std::to_string(seen[e->key]) + ")");
                 seen.emplace(e->key, e->line);
                 std::string why = check_value(*key, e->value);
-                if (!why.empty()) error(e->line, e->key + " = " + e->value + ": " + why);
+                if (!why.empty()) {
+                    error(e->line, e->key + " = " + e->value + ": " + why);
+                    bad_.insert(e);
+                }
             }
             for (const auto& key : keys())
                 if (key.section == g.spec->name && key.required && !seen.count(std::string(key.name)))
@@ -141,13 +154,13 @@ private:
     std::string value_of(const section_group* g, std::string_view section, std::string_view key) const {
         if (g)
             for (const raw_entry* e : g->entries)
-                if (e->key == key) return e->value;
+                if (e->key == key && !bad_.count(e)) return e->value;
         return std::string(find_key(section, key)->default_value);
     }
 
     std::string resolve_path(const std::string& p) const {
         if (p.empty() || p[0] == '/' || p == "stderr" || p == "off") return p;
-        return base_dir_ + "/" + p;
+        return base_dir_ == "/" ? "/" + p : base_dir_ + "/" + p;
     }
 
     void build_global(config& cfg) {
@@ -180,6 +193,7 @@ private:
         upstream u;
         u.name = g.label;
         for (const raw_entry* e : g.entries) {
+            if (bad_.count(e)) continue;
             if (e->key == "server") {
                 server s;
                 parse_server(e->value, s);
@@ -207,6 +221,7 @@ private:
     void build_listener(config& cfg, const section_group& g) {
         listener& l = cfg.listeners[static_cast<std::size_t>(find_index(cfg.listeners, g.label))];
         for (const raw_entry* e : g.entries) {
+            if (bad_.count(e)) continue;
             if (e->key == "bind") {
                 endpoint ep;
                 parse_endpoint(e->value, ep);
@@ -225,6 +240,7 @@ private:
         route r;
         r.name = g.label;
         for (const raw_entry* e : g.entries) {
+            if (bad_.count(e)) continue;
             if (e->key == "listener") r.listener = reference(cfg, e, "listener");
             else if (e->key == "upstream") r.upstream = reference(cfg, e, "upstream");
             else if (e->key == "host") {
@@ -240,6 +256,7 @@ private:
     std::string base_dir_;
     std::vector<section_group> groups_;
     std::map<std::string, int> bound_;
+    std::set<const raw_entry*> bad_;  // entries whose value failed its check
     std::vector<diagnostic> errors_;
 };
 

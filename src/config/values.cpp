@@ -54,8 +54,11 @@ std::string parse_endpoint(std::string_view text, endpoint& out) {
     if (!p || *p == 0 || *p > 65535) return "port must be within 1..65535";
     std::string h(host);
     unsigned char buf[sizeof(in6_addr)];
-    if (inet_pton(out.ipv6 ? AF_INET6 : AF_INET, h.c_str(), buf) != 1) return form;
-    out.host = h;
+    int family = out.ipv6 ? AF_INET6 : AF_INET;
+    if (inet_pton(family, h.c_str(), buf) != 1) return form;
+    // Canonical spelling, so [0:0::1] and [::1] are recognised as the same address.
+    char canonical[INET6_ADDRSTRLEN];
+    out.host = inet_ntop(family, buf, canonical, sizeof canonical) ? canonical : h;
     out.port = static_cast<std::uint16_t>(*p);
     return {};
 }
