@@ -8,8 +8,8 @@ namespace {
 constexpr std::chrono::milliseconds upstream_idle_timeout{50'000};
 }  // namespace
 
-runtime::runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd)
-    : io_(io), access_log_(access_log_fd) {
+runtime::runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd, unsigned worker_index)
+    : worker_index_(worker_index), io_(io), access_log_(access_log_fd) {
     current_ = build_generation(std::move(cfg));
 }
 
@@ -26,7 +26,9 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg) {
                                s.address.text(), pool.get()});
             weights.push_back(s.weight);
         }
-        gen->upstreams.push_back({u.name, std::move(servers), round_robin(weights)});
+        round_robin rr(weights);
+        for (unsigned i = 0; i < worker_index_ % std::max<std::size_t>(1, weights.size()); ++i) rr.pick();
+        gen->upstreams.push_back({u.name, std::move(servers), std::move(rr)});
     }
     for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
     gen->cfg = std::move(cfg);

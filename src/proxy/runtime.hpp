@@ -78,7 +78,9 @@ public:
 
 class runtime {
 public:
-    runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd);
+    /// `worker_index` staggers the balancers' starting points, so workers do not all send their
+    /// first requests to the same server.
+    runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd, unsigned worker_index = 0);
 
     asio::io_context& io() { return io_; }
     const std::shared_ptr<generation>& current() const { return current_; }
@@ -100,6 +102,8 @@ public:
 
 private:
     std::shared_ptr<generation> build_generation(config::snapshot cfg);
+
+    unsigned worker_index_;
 
     asio::io_context& io_;
     cached_clock clock_;
