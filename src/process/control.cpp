@@ -14,6 +14,26 @@
 
 namespace bulwark::process {
 
+namespace {
+
+// kill(pid, 0) succeeds on a zombie; a master that exited but whose parent has not reaped it yet
+// (a shell running it in the foreground of a script) is gone for our purpose.
+bool process_gone(pid_t pid) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    FILE* f = std::fopen(path, "r");
+    if (!f) return false;
+    char buf[512];
+    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    const char* close = std::strrchr(buf, ')');
+    return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
+}
+
+}  // namespace
+
 int send_control(const config::config& cfg, const std::string& action) {
     int sig;
     if (action == "quit") sig = SIGQUIT;
@@ -37,7 +57,7 @@ int send_control(const config::config& cfg, const std::string& action) {
     // Wait for the master to finish: graceful stops may take up to shutdown_timeout.
     auto limit = std::chrono::steady_clock::now() + cfg.global.shutdown_timeout + std::chrono::seconds(5);
     while (std::chrono::steady_clock::now() < limit) {
-        if (::kill(pid, 0) != 0 && errno == ESRCH) return 0;
+        if (process_gone(pid)) return 0;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::fprintf(stderr, "bulwark: process %d still running after the shutdown timeout\n", static_cast<int>(pid));

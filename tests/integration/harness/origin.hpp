@@ -1,0 +1,74 @@
+// harness/origin: a scripted HTTP/1.1 origin server on 127.0.0.1 with its own io_context and thread.
+// It keeps connections alive, decodes Content-Length and chunked request bodies without storing them
+// (only /echo keeps the body, up to 64 MB), counts accepted connections and requests, and records the
+// last request so tests can see exactly what the proxy forwarded.
+//
+// Behaviour by path (the query string is ignored; every response carries `X-Origin: NAME`):
+//   /echo            200, echoes the request body (Content-Length framing); `X-Request-Chunked: yes|no`
+//   /sink            200, body "SIZE HASH" (decimal byte count, 16-hex-digit FNV-1a of the body)
+//   /size/N          200, N pattern bytes (harness/pattern.hpp), Content-Length, generated while sent
+//   /chunked[/N]     200, N pattern bytes (default 100000) with Transfer-Encoding: chunked, uneven chunks
+//   /slow/MS         waits MS milliseconds, then 200 "slow MS"
+//   /status/N        status N, body "status N" (no body for 1xx, 204 and 304)
+//   /hang            never answers; keeps reading until the peer closes
+//   /who             200, body NAME
+//   /hop             200 "hop", with hop-by-hop response headers (Connection: keep-alive, X-Origin-Hop;
+//                    X-Origin-Hop: 1; Keep-Alive: timeout=5) that a proxy must remove
+//   anything else    200, body "METHOD TARGET"
+// A request carrying `Expect: 100-continue` gets `100 Continue` before its body is read, as real
+// servers do.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bulwark::test {
+
+struct recorded_request {
+    std::string method;
+    std::string target;
+    std::string version;                                      // "HTTP/1.1"
+    std::vector<std::pair<std::string, std::string>> headers;  // in arrival order, names as received
+    bool chunked = false;                                     // body arrived with chunked framing
+    bool complete = false;                                    // the whole body has been read
+    std::uint64_t body_size = 0;                              // decoded body bytes
+    std::uint64_t body_hash = 0;                              // FNV-1a of the decoded body
+
+    /// First value of a header (case-insensitive name), if present.
+    std::optional<std::string> header(std::string_view name) const;
+    /// How many times a header (case-insensitive name) occurs.
+    std::size_t header_count(std::string_view name) const;
+};
+
+class origin {
+public:
+    explicit origin(std::string name = "origin");
+    ~origin();
+    origin(const origin&) = delete;
+    origin& operator=(const origin&) = delete;
+
+    std::uint16_t port() const;
+    std::string address() const;  // "127.0.0.1:PORT"
+    const std::string& name() const;
+
+    std::size_t connections() const;       // connections accepted so far
+    std::size_t open_connections() const;  // connections currently open
+    std::size_t requests() const;          // request heads received so far
+    recorded_request last_request() const;  // the most recent request (body fields filled when read)
+
+    /// Stops accepting, closes every connection and joins the thread. Called by the destructor.
+    void stop();
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace bulwark::test
