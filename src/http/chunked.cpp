@@ -74,6 +74,8 @@ chunked_decoder::result chunked_decoder::feed(std::string_view in, std::size_t& 
         case state::trailer_start:
             if (c == '\r') state_ = state::final_lf;
             else if (c == ' ' || c == '\t') return fail("obs-fold in trailer");
+            else if (c == '\n') return fail("bare LF in trailer");
+            else if (is_ctl(c)) return fail("control character in trailer");
             else state_ = state::trailer;
             ++i;
             break;

@@ -219,7 +219,9 @@ parse_result parse_request(std::string_view data, std::size_t max_head, request_
     for (char c : out.target)
         if (!chars.target[static_cast<unsigned char>(c)]) return fail(400, "invalid character in request target");
     if (!parse_version(version, out.version_minor)) {
-        if (version.starts_with("HTTP/") && version.size() == 8) return fail(505, "unsupported HTTP version");
+        bool well_formed = version.size() == 8 && version.starts_with("HTTP/") && version[6] == '.' &&
+                           version[5] >= '0' && version[5] <= '9' && version[7] >= '0' && version[7] <= '9';
+        if (well_formed) return fail(505, "unsupported HTTP version");
         return fail(400, "malformed HTTP version");
     }
     if (out.method == "CONNECT") return fail(405, "CONNECT is not proxied");
