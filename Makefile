@@ -96,10 +96,10 @@ $(DEMO_BIN): $(DEMO_OBJ)
 	$(CXX) $(LDFLAGS_ALL) -o $@ $^
 
 unit: $(UNIT_BIN)
-	$(UNIT_BIN)
+	@sh scripts/run-tests unit $(UNIT_BIN)
 
 integration: $(BIN) $(INTEG_BIN)
-	BULWARK_BIN=$(CURDIR)/$(BIN) BULWARK_SRCDIR=$(CURDIR) $(INTEG_BIN)
+	@BULWARK_BIN=$(CURDIR)/$(BIN) BULWARK_SRCDIR=$(CURDIR) sh scripts/run-tests integration $(INTEG_BIN)
 
 check: deps config.mk
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BIN) $(INTEG_BIN)
