@@ -244,6 +244,8 @@ private:
             if (e->key == "listener") r.listener = reference(cfg, e, "listener");
             else if (e->key == "upstream") r.upstream = reference(cfg, e, "upstream");
             else if (e->key == "host") {
+                if (e->value.find(':') != std::string::npos && e->value[0] != '[')
+                    error(e->line, "host = " + e->value + ": give the name without a port (the port is ignored)");
                 r.host = e->value;
                 std::transform(r.host.begin(), r.host.end(), r.host.begin(),
                                [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

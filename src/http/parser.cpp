@@ -149,6 +149,9 @@ parse_result locate_head(std::string_view data, std::size_t max_head, int too_la
     auto end = data.find("\r\n\r\n");
     if (end == std::string_view::npos) {
         if (data.size() >= max_head) return fail(too_large_status, "head larger than max_header_size");
+        // A head terminated by bare LFs would never complete: refuse it now rather than at the timeout.
+        for (auto nl = data.find('\n'); nl != std::string_view::npos; nl = data.find('\n', nl + 1))
+            if (nl == 0 || data[nl - 1] != '\r') return fail(too_large_status == 431 ? 400 : 502, "bare LF in head");
         return {parse_status::incomplete, {}};
     }
     if (end + 4 > max_head) return fail(too_large_status, "head larger than max_header_size");

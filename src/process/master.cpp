@@ -70,7 +70,12 @@ private:
     bool setup_signals() {
         sigset_t set;
         sigemptyset(&set);
-        for (int s : {SIGCHLD, SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+        for (int s : {SIGCHLD, SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+            sigaddset(&set, s);
+            // A signal ignored by whoever started us (sh does that to background jobs' INT and QUIT)
+            // is discarded before it could reach the signalfd: restore the default, it stays blocked.
+            ::signal(s, SIG_DFL);
+        }
         ::sigprocmask(SIG_BLOCK, &set, nullptr);
         ::signal(SIGPIPE, SIG_IGN);
         signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
