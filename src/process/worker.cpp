@@ -22,7 +22,7 @@ constexpr std::chrono::milliseconds sweep_interval{100};
 class worker {
 public:
     worker(const worker_args& a) : args_(a), rt_(io_, a.cfg, a.access_log_fd, static_cast<unsigned>(a.index)), channel_(io_, a.channel_fd),
-                                   sweep_(io_.get_executor()), signals_(io_, SIGQUIT) {}
+                                   sweep_(io_.get_executor()), signals_(io_, SIGQUIT, SIGTERM, SIGINT) {}
 
     int run() {
         for (const auto& l : *args_.listeners) {
@@ -38,9 +38,7 @@ public:
         }
         schedule_sweep();
         wait_channel();
-        signals_.async_wait([this](const error_code& ec, int) {
-            if (!ec) start_stop("SIGQUIT");
-        });
+        wait_signals();
         send_message(args_.channel_fd, {message_type::ready, {}, {}});
         io_.run();
         rt_.access_log().flush();
@@ -48,6 +46,20 @@ public:
     }
 
 private:
+    // QUIT: graceful stop. TERM/INT (also our PR_SET_PDEATHSIG): fast stop, but the buffered access
+    // log lines are still written.
+    void wait_signals() {
+        signals_.async_wait([this](const error_code& ec, int sig) {
+            if (ec) return;
+            if (sig == SIGQUIT) {
+                start_stop("SIGQUIT");
+                wait_signals();
+                return;
+            }
+            io_.stop();
+        });
+    }
+
     task<void> accept_loop(tcp_acceptor& acc, int listener_index) {
         for (;;) {
             error_code ec;
@@ -140,7 +152,7 @@ void reset_signals() {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int sig : {SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE}) ::signal(sig, SIG_IGN);
-    for (int sig : {SIGTERM, SIGINT, SIGCHLD}) ::signal(sig, SIG_DFL);
+    ::signal(SIGCHLD, SIG_DFL);
 }
 
 }  // namespace
