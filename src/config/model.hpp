@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cidr.hpp"
 #include "core/log.hpp"
 
 namespace bulwark::config {
@@ -37,6 +38,11 @@ struct global_settings {
     milliseconds upstream_connect_timeout{5'000};
     milliseconds upstream_timeout{60'000};
     std::size_t max_header_size = 32 * 1024;
+    std::size_t max_headers = 100;
+    std::size_t max_uri_size = 8 * 1024;
+    std::uint64_t max_body_size = 0;  // 0: unlimited
+    std::size_t max_connections = 10'000;
+    milliseconds tunnel_timeout{3'600'000};
 };
 
 struct server {
@@ -54,6 +60,10 @@ struct listener {
     std::string name;
     std::vector<endpoint> binds;
     int default_upstream = -1;  // index into config::upstreams, -1 answers 404
+    std::vector<cidr> trusted_proxies;
+    bool forwarded = false;
+    bool via = true;
+    bool request_id = true;
 };
 
 struct route {

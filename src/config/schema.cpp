@@ -51,11 +51,29 @@ constexpr std::array key_table{
              "longest wait for a backend's response or between two reads of it (then 504)"},
     key_spec{"global", "max_header_size", size, "32k", "1k..1m", false, false,
              "largest request or response head accepted (request line and all fields)"},
+    key_spec{"global", "max_headers", count, "100", "1..256", false, false,
+             "most header fields accepted in a request or response head (then 431 or 502)"},
+    key_spec{"global", "max_uri_size", size, "8k", "256..1m", false, false,
+             "longest request target accepted (then 414)"},
+    key_spec{"global", "max_body_size", size, "0", "", false, false,
+             "largest request body accepted, 0 for no limit (then 413)"},
+    key_spec{"global", "max_connections", count, "10000", "1..1000000", false, false,
+             "client connections one worker serves at once; beyond it new connections wait in the queue"},
+    key_spec{"global", "tunnel_timeout", duration, "1h", "", false, false,
+             "how long an upgraded (WebSocket) connection may stay silent in both directions"},
     // [listener:NAME]
     key_spec{"listener", "bind", endpoint, "", "", true, true,
              "address and port to accept on, e.g. 0.0.0.0:80 or [::]:80; repeat for several"},
     key_spec{"listener", "upstream", reference, "", "upstream", false, false,
              "upstream for requests that match no route; without it they get 404"},
+    key_spec{"listener", "trusted_proxies", cidr, "", "", true, false,
+             "address ranges (CIDR) of proxies in front of bulwark whose X-Forwarded-For is kept and extended"},
+    key_spec{"listener", "forwarded", choice, "off", "on|off", false, false,
+             "add a Forwarded field (RFC 7239) to requests sent upstream"},
+    key_spec{"listener", "via", choice, "on", "on|off", false, false,
+             "add a Via field (RFC 9110) to requests sent upstream"},
+    key_spec{"listener", "request_id", choice, "on", "on|off", false, false,
+             "give each request an X-Request-Id when it has none, forward it and log it"},
     // [upstream:NAME]
     key_spec{"upstream", "server", server, "", "weight=1..1000", true, true,
              "backend address and port with an optional weight=N (default 1); repeat per server"},
@@ -106,6 +124,7 @@ std::string_view type_name(value_type t) {
     case server: return "address:port [weight=N]";
     case reference: return "name";
     case url_prefix: return "path";
+    case cidr: return "address/prefix";
     }
     return "value";
 }

@@ -20,6 +20,7 @@ enum class value_type {
     server,         // endpoint followed by options (weight=N)
     reference,      // name of another section (upstream, listener)
     url_prefix,     // path starting with "/"
+    cidr,           // 10.0.0.0/8, 2001:db8::/32, or a single address
 };
 
 struct section_spec {

@@ -51,7 +51,10 @@ public:
             else if (g.spec->name == "listener") cfg->listeners.push_back({g.label, {}, -1});
         }
         for (auto& g : groups_) {
-            if (g.spec->name == "listener") build_listener(*cfg, g);
+            if (g.spec->name == "listener") {
+                build_listener(*cfg, g);
+                build_listener_switches(cfg->listeners[static_cast<std::size_t>(find_index(cfg->listeners, g.label))], g);
+            }
             else if (g.spec->name == "route") build_route(*cfg, g);
         }
         if (cfg->listeners.empty())
@@ -186,6 +189,11 @@ private:
         gl.upstream_connect_timeout = *parse_duration(v("upstream_connect_timeout"));
         gl.upstream_timeout = *parse_duration(v("upstream_timeout"));
         gl.max_header_size = static_cast<std::size_t>(*parse_size(v("max_header_size")));
+        gl.max_headers = static_cast<std::size_t>(*parse_uint(v("max_headers")));
+        gl.max_uri_size = static_cast<std::size_t>(*parse_size(v("max_uri_size")));
+        gl.max_body_size = *parse_size(v("max_body_size"));
+        gl.max_connections = static_cast<std::size_t>(*parse_uint(v("max_connections")));
+        gl.tunnel_timeout = *parse_duration(v("tunnel_timeout"));
         cfg.log.access_log = resolve_path(value_of(find_group("log", ""), "log", "access_log"));
     }
 
@@ -232,8 +240,16 @@ private:
                 l.binds.push_back(ep);
             } else if (e->key == "upstream") {
                 l.default_upstream = reference(cfg, e, "upstream");
+            } else if (e->key == "trusted_proxies") {
+                l.trusted_proxies.push_back(*cidr::parse(e->value));
             }
         }
+    }
+
+    void build_listener_switches(listener& l, const section_group& g) {
+        l.forwarded = value_of(&g, "listener", "forwarded") == "on";
+        l.via = value_of(&g, "listener", "via") == "on";
+        l.request_id = value_of(&g, "listener", "request_id") == "on";
     }
 
     void build_route(config& cfg, const section_group& g) {

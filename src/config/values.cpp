@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "core/cidr.hpp"
 #include "core/units.hpp"
 
 namespace bulwark::config {
@@ -138,6 +139,9 @@ std::string check_value(const key_spec& key, std::string_view value) {
     }
     case url_prefix:
         if (value[0] != '/' || has_space(value)) return "must start with / and contain no spaces";
+        return {};
+    case cidr:
+        if (!bulwark::cidr::parse(value)) return "expected an address range such as 10.0.0.0/8 or 2001:db8::/32";
         return {};
     }
     return {};

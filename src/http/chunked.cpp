@@ -49,7 +49,15 @@ chunked_decoder::result chunked_decoder::feed(std::string_view in, std::size_t& 
             if (c != '\n') return fail("chunk size line not ended by CRLF");
             ++i;
             size_digits_ = 0;
-            state_ = remaining_ ? state::data : state::trailer_start;
+            if (remaining_) {
+                state_ = state::data;
+                break;
+            }
+            state_ = state::trailer_start;
+            if (stop_at_trailers_) {
+                consumed = i;
+                return result::need_more;
+            }
             break;
         case state::data: {
             std::size_t take = in.size() - i;

@@ -18,6 +18,10 @@ public:
     result feed(std::string_view in, std::size_t& consumed, std::string_view& data);
 
     bool finished() const { return state_ == state::done; }
+    /// True once the last-chunk line has been read.
+    bool in_trailers() const { return state_ >= state::trailer_start; }
+    /// Makes feed() return right after the last-chunk line, so a caller can treat trailers apart.
+    void stop_at_trailers() { stop_at_trailers_ = true; }
     std::string_view error_reason() const { return error_; }
     void reset() { *this = chunked_decoder{}; }
 
@@ -33,6 +37,7 @@ private:
     state state_ = state::size;
     std::uint64_t remaining_ = 0;
     int size_digits_ = 0;
+    bool stop_at_trailers_ = false;
     std::string_view error_;
 };
 

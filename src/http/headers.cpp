@@ -59,6 +59,49 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection_value) {
     return !connection_value.empty() && listed_in_connection(name, connection_value);
 }
 
+namespace {
+
+// X-Forwarded-For / Forwarded from a trusted proxy are extended; from anyone else they are replaced,
+// since a client could otherwise claim any address.
+void append_forwarding(const request_head& req, const forward_info& fwd, std::string& out) {
+    out.append("X-Forwarded-For: ");
+    if (fwd.trusted_client) {
+        for (const field& f : req)
+            if (name_equals(f.name, "x-forwarded-for") && !f.value.empty()) {
+                out.append(f.value);
+                out.append(", ");
+            }
+    }
+    out.append(fwd.client_address);
+    out.append("\r\n");
+    append_field(out, "X-Forwarded-Proto", fwd.scheme);
+    if (fwd.add_forwarded) {
+        out.append("Forwarded: ");
+        if (fwd.trusted_client) {
+            for (const field& f : req)
+                if (name_equals(f.name, "forwarded") && !f.value.empty()) {
+                    out.append(f.value);
+                    out.append(", ");
+                }
+        }
+        bool v6 = fwd.client_address.find(':') != std::string_view::npos;
+        out.append(v6 ? "for=\"[" : "for=");
+        out.append(fwd.client_address);
+        out.append(v6 ? "]\";proto=" : ";proto=");
+        out.append(fwd.scheme);
+        if (!req.host.empty()) {
+            out.append(";host=\"");
+            out.append(req.host);
+            out.push_back('"');
+        }
+        out.append("\r\n");
+    }
+    if (fwd.add_via) out.append(req.version_minor == 0 ? "Via: 1.0 bulwark\r\n" : "Via: 1.1 bulwark\r\n");
+    if (!fwd.request_id.empty()) append_field(out, "X-Request-Id", fwd.request_id);
+}
+
+}  // namespace
+
 void write_upstream_request(const request_head& req, const forward_info& fwd, std::string& out) {
     out.clear();
     out.append(req.method);
@@ -67,6 +110,10 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
     out.append(" HTTP/1.1\r\n");
     bool host_written = false;
     for (const field& f : req) {
+        if (fwd.upgrade && name_equals(f.name, "upgrade")) {
+            append_field(out, "Upgrade", f.value);
+            continue;
+        }
         if (is_hop_by_hop(f.name, req.connection)) continue;
         switch (f.name.size()) {
         case 4:
@@ -80,6 +127,9 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
         case 6:
             if (name_equals(f.name, "expect")) continue;  // the proxy answers 100-continue itself
             break;
+        case 9:
+            if (name_equals(f.name, "forwarded")) continue;  // rewritten by append_forwarding
+            break;
         case 15:
             if (name_equals(f.name, "x-forwarded-for")) continue;
             break;
@@ -92,27 +142,34 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
         append_field(out, f.name, f.value);
     }
     if (!host_written) append_field(out, "Host", req.host.empty() ? fwd.default_host : req.host);
-    append_field(out, "X-Forwarded-For", fwd.client_address);
-    append_field(out, "X-Forwarded-Proto", fwd.scheme);
+    append_forwarding(req, fwd, out);
+    if (fwd.upgrade) out.append("Connection: upgrade\r\n");
     out.append("\r\n");
 }
 
-void write_client_response(const response_head& res, response_body_mode mode, bool close, bool client_http10,
-                           std::string& out) {
+void write_client_response(const response_head& res, const response_info& info, std::string& out) {
     out.clear();
     out.append("HTTP/1.1 ");
     append_number(out, static_cast<unsigned>(res.status));
     out.push_back(' ');
     out.append(res.reason.empty() ? reason_phrase(res.status) : res.reason);
     out.append("\r\n");
+    bool has_request_id = false;
     for (const field& f : res) {
+        if (info.upgrade && name_equals(f.name, "upgrade")) {
+            append_field(out, "Upgrade", f.value);
+            continue;
+        }
         if (is_hop_by_hop(f.name, res.connection)) continue;
-        if (mode == response_body_mode::close_delimited && name_equals(f.name, "transfer-encoding")) continue;
+        if (info.mode == response_body_mode::close_delimited && name_equals(f.name, "transfer-encoding")) continue;
+        if (f.name.size() == 12 && name_equals(f.name, "x-request-id")) has_request_id = true;
         append_field(out, f.name, f.value);
     }
-    if (mode == response_body_mode::add_chunked) out.append("Transfer-Encoding: chunked\r\n");
-    if (close) out.append("Connection: close\r\n");
-    else if (client_http10) out.append("Connection: keep-alive\r\n");
+    if (!has_request_id && !info.request_id.empty()) append_field(out, "X-Request-Id", info.request_id);
+    if (info.mode == response_body_mode::add_chunked) out.append("Transfer-Encoding: chunked\r\n");
+    if (info.upgrade) out.append("Connection: upgrade\r\n");
+    else if (info.close) out.append("Connection: close\r\n");
+    else if (info.client_http10) out.append("Connection: keep-alive\r\n");
     out.append("\r\n");
 }
 

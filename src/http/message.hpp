@@ -9,7 +9,8 @@
 
 namespace bulwark::http {
 
-inline constexpr std::size_t max_fields = 100;
+/// Capacity of a head's field array; `max_headers` in the config can only lower the limit.
+inline constexpr std::size_t max_fields = 256;
 
 struct field {
     std::string_view name;

@@ -2,6 +2,7 @@
 // loop runs once per head, not once per read; bare LF and obs-fold are refused rather than guessed at.
 #include "http/parser.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace bulwark::http {
@@ -77,8 +78,8 @@ parse_result fail(int status, std::string_view why) { return {parse_status::erro
 constexpr parse_result ok{parse_status::complete, {}};
 
 // Reads the field lines between `pos` and the blank line at `end`; fills fields and framing facts.
-parse_result parse_fields(std::string_view data, std::size_t pos, head_common& out, field_state& st,
-                          std::string_view* host, int bad_status) {
+parse_result parse_fields(std::string_view data, std::size_t pos, std::size_t field_limit, head_common& out,
+                          field_state& st, std::string_view* host, int bad_status) {
     out.field_count = 0;
     for (;;) {
         auto nl = data.find('\n', pos);
@@ -96,7 +97,7 @@ parse_result parse_fields(std::string_view data, std::size_t pos, head_common& o
         std::string_view value = trim_ows(line.substr(i + 1));
         for (char c : value)
             if (!chars.value[static_cast<unsigned char>(c)]) return fail(bad_status, "control character in field value");
-        if (out.field_count == max_fields) return fail(bad_status == 400 ? 431 : 502, "too many header fields");
+        if (out.field_count >= field_limit) return fail(bad_status == 400 ? 431 : 502, "too many header fields");
         out.fields[out.field_count++] = {name, value};
 
         switch (name.size()) {
@@ -205,7 +206,8 @@ std::string_view head_common::get(std::string_view lower_name) const {
     return {};
 }
 
-parse_result parse_request(std::string_view data, std::size_t max_head, request_head& out) {
+parse_result parse_request(std::string_view data, const head_limits& limits, request_head& out) {
+    const std::size_t max_head = limits.max_head;
     // Tolerate empty lines before a request (RFC 9112 §2.2) only as CRLF pairs; the caller strips them.
     if (auto r = locate_head(data, max_head, 431); r.status != parse_status::complete) return r;
     auto nl = data.find('\n');
@@ -219,6 +221,7 @@ parse_result parse_request(std::string_view data, std::size_t max_head, request_
     std::string_view version = line.substr(sp2 + 1);
     if (!is_token(out.method)) return fail(400, "invalid method");
     if (out.target.empty()) return fail(400, "empty request target");
+    if (out.target.size() > limits.max_target) return fail(414, "request target longer than max_uri_size");
     for (char c : out.target)
         if (!chars.target[static_cast<unsigned char>(c)]) return fail(400, "invalid character in request target");
     if (!parse_version(version, out.version_minor)) {
@@ -235,7 +238,9 @@ parse_result parse_request(std::string_view data, std::size_t max_head, request_
     out.content_length = 0;
     out.host = {};
     field_state st;
-    if (auto r = parse_fields(data, nl + 1, out, st, &out.host, 400); r.status != parse_status::complete) return r;
+    const std::size_t field_limit = std::min(limits.max_field_lines, max_fields);
+    if (auto r = parse_fields(data, nl + 1, field_limit, out, st, &out.host, 400); r.status != parse_status::complete)
+        return r;
     if (st.hosts > 1) return fail(400, "several Host fields");
     if (out.version_minor == 1 && st.hosts == 0) return fail(400, "HTTP/1.1 request without Host");
     if (out.target[0] != '/') {
@@ -256,8 +261,9 @@ parse_result parse_request(std::string_view data, std::size_t max_head, request_
     return ok;
 }
 
-parse_result parse_response(std::string_view data, std::size_t max_head, bool request_was_head,
+parse_result parse_response(std::string_view data, const head_limits& limits, bool request_was_head,
                             response_head& out) {
+    const std::size_t max_head = limits.max_head;
     if (auto r = locate_head(data, max_head, 502); r.status != parse_status::complete) return r;
     auto nl = data.find('\n');
     if (nl == 0 || data[nl - 1] != '\r') return fail(502, "bare LF in status line");
@@ -281,7 +287,9 @@ parse_result parse_response(std::string_view data, std::size_t max_head, bool re
     out.connection = {};
     out.content_length = 0;
     field_state st;
-    if (auto r = parse_fields(data, nl + 1, out, st, nullptr, 502); r.status != parse_status::complete) return r;
+    const std::size_t field_limit = std::min(limits.max_field_lines, max_fields);
+    if (auto r = parse_fields(data, nl + 1, field_limit, out, st, nullptr, 502); r.status != parse_status::complete)
+        return r;
     // RFC 9112 §6.3: these never carry a body, whatever their fields say.
     if (request_was_head || status < 200 || status == 204 || status == 304) out.framing = body_framing::none;
     else if (st.seen_te) out.framing = body_framing::chunked;

@@ -68,6 +68,10 @@ void access_log::record(const access_entry& e, std::time_t now) {
     append_escaped(buf_, e.referer);
     buf_.append("\" \"");
     append_escaped(buf_, e.user_agent);
+    if (!e.request_id.empty()) {
+        buf_.append("\" \"");
+        append_escaped(buf_, e.request_id);
+    }
     buf_.append("\"\n");
     if (buf_.size() >= flush_threshold) flush();
 }

@@ -18,6 +18,7 @@ struct access_entry {
     std::uint64_t body_bytes = 0;
     std::string_view referer;
     std::string_view user_agent;
+    std::string_view request_id;  // appended as a quoted field when not empty
 };
 
 class access_log {

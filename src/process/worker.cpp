@@ -63,6 +63,8 @@ private:
     task<void> accept_loop(tcp_acceptor& acc, int listener_index) {
         for (;;) {
             error_code ec;
+            co_await wait_for_capacity();
+            if (stopping_) co_return;
             tcp_socket socket(io_.get_executor());
             co_await acc.async_accept(socket, asio::redirect_error(use_task, ec));
             if (ec) {
@@ -74,6 +76,20 @@ private:
                 continue;
             }
             asio::co_spawn(io_, proxy::client_session::serve(rt_, std::move(socket), listener_index), asio::detached);
+        }
+    }
+
+    // At max_connections the worker stops accepting: new connections wait in the kernel's queue (or go
+    // to another worker) instead of being accepted and starved.
+    task<void> wait_for_capacity() {
+        if (rt_.session_count() < rt_.settings().max_connections) co_return;
+        BW_LOG(warn, "max_connections (%zu) reached; not accepting until a connection closes",
+               rt_.settings().max_connections);
+        steady_timer pause(io_.get_executor());
+        while (!stopping_ && rt_.session_count() >= rt_.settings().max_connections) {
+            pause.expires_after(std::chrono::milliseconds(20));
+            error_code ec;
+            co_await pause.async_wait(asio::redirect_error(use_task, ec));
         }
     }
 

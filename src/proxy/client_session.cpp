@@ -24,7 +24,12 @@ client_session::client_session(runtime& rt, tcp_socket socket, int listener_inde
     socket_.set_option(tcp::no_delay(true), ec);
     socket_.non_blocking(true, ec);
     auto peer = socket_.remote_endpoint(ec);
+    // IPv4-mapped IPv6 peers (a [::] listener) are logged and matched as the IPv4 address they are.
     std::string addr = ec ? std::string("unknown") : peer.address().to_string();
+    if (auto ip = ip_address::parse(addr)) {
+        peer_ = ip->unmapped();
+        addr = peer_.text();
+    }
     address_len_ = std::min(addr.size(), sizeof address_ - 1);
     std::memcpy(address_, addr.data(), address_len_);
     cap_ = initial_buffer;
@@ -35,6 +40,7 @@ client_session::client_session(runtime& rt, tcp_socket socket, int listener_inde
 client_session::~client_session() {
     error_code ec;
     socket_.close(ec);
+    rt_.session_closed();
 }
 
 task<void> client_session::serve(runtime& rt, tcp_socket socket, int listener_index) {
@@ -87,7 +93,8 @@ task<client_session::head_status> client_session::read_head() {
         while (end_ - begin_ >= 2 && buf_[begin_] == '\r' && buf_[begin_ + 1] == '\n') begin_ += 2;
         if (end_ > begin_) {
             idle_ = false;
-            auto r = http::parse_request({buf_.get() + begin_, end_ - begin_}, g.max_header_size, req_);
+            const http::head_limits limits{g.max_header_size, g.max_headers, g.max_uri_size};
+            auto r = http::parse_request({buf_.get() + begin_, end_ - begin_}, limits, req_);
             if (r.status == http::parse_status::complete) {
                 deadline_.disarm();
                 co_return head_status::ready;

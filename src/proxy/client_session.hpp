@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/asio.hpp"
+#include "core/cidr.hpp"
 #include "http/message.hpp"
 #include "proxy/deadline.hpp"
 #include "proxy/runtime.hpp"
@@ -49,6 +50,7 @@ private:
 
     http::request_head req_;
     std::string out_;  // serialized heads, reused across requests
+    ip_address peer_{};
     char address_[64] = {};
     std::size_t address_len_ = 0;
     bool idle_ = true;

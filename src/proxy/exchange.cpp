@@ -23,6 +23,26 @@ exchange::exchange(client_session& s)
     : s_(s), rt_(s.rt_), gen_(*s.gen_), cfg_(s.gen_->cfg->global), req_(s.req_),
       body_pos_(s.begin_ + s.req_.head_size), body_done_(s.req_.framing == http::body_framing::none) {
     body_remaining_ = req_.framing == http::body_framing::length ? req_.content_length : 0;
+    // RFC 9110 §7.8: only a GET with Connection: upgrade and an Upgrade field starts a tunnel here.
+    upgrade_ = req_.flags.connection_upgrade && req_.version_minor == 1 && req_.method == "GET" &&
+               !req_.get("upgrade").empty();
+    assign_request_id(gen_.cfg->listeners[static_cast<std::size_t>(s.listener_)]);
+}
+
+void exchange::assign_request_id(const config::listener& l) {
+    request_id_ = req_.get("x-request-id");
+    if (!request_id_.empty() || !l.request_id) return;
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int half = 0; half < 2; ++half) {
+        std::uint64_t r = rt_.random();
+        for (int i = 0; i < 16; ++i, r >>= 4) generated_id_[half * 16 + i] = hex[r & 15];
+    }
+    request_id_ = {generated_id_, sizeof generated_id_};
+    add_request_id_ = true;
+}
+
+http::head_limits exchange::response_limits() const {
+    return {cfg_.max_header_size, cfg_.max_headers, ~std::size_t{0}};
 }
 
 bool exchange::client_wants_close() const {
@@ -34,8 +54,12 @@ task<bool> exchange::run() {
     int upstream = gen_.routers[static_cast<std::size_t>(s_.listener_)].select(req_.host, req_.target);
     bool keep = false;
     if (upstream < 0) {
-        status_ = 404;
         keep = co_await respond_error(404);
+    } else if (cfg_.max_body_size && req_.framing == http::body_framing::length &&
+               req_.content_length > cfg_.max_body_size) {
+        BW_LOG(info, "client %s: request rejected with 413: body of %llu bytes exceeds max_body_size", s_.address_,
+               static_cast<unsigned long long>(req_.content_length));
+        keep = co_await respond_error(413);
     } else {
         upstream_target& target = gen_.upstreams[static_cast<std::size_t>(upstream)];
         std::uint64_t tried = 0;
@@ -64,7 +88,7 @@ task<bool> exchange::run() {
             if (result == outcome::relayed && upstream_reusable_) server.pool->put(std::move(conn), rt_.now());
             break;  // once a request went out it is not sent to another server
         }
-        if (result == outcome::relayed) keep = !close_client_;
+        if (result == outcome::relayed) keep = !close_client_ && !upgrade_accepted_;
         else if (result == outcome::failed) keep = co_await respond_error(status_);
         else keep = false;
     }
@@ -111,24 +135,31 @@ task<exchange::outcome> exchange::forward(server_target& server, upstream_conn& 
     co_return co_await relay_response(server, conn, res_);
 }
 
-std::size_t exchange::take_request_body(std::string_view in) {
+std::size_t exchange::take_request_body(std::string_view in, gather& g) {
     std::size_t n = 0;
     if (req_.framing == http::body_framing::length) {
         n = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), body_remaining_));
         body_remaining_ -= n;
         body_done_ = body_remaining_ == 0;
-    } else if (req_.framing == http::body_framing::chunked) {
-        std::string_view data;
-        auto r = body_chunks_.feed(in, n, data);
-        // feed stops after each payload run; keep going while input remains.
-        while (r == http::chunked_decoder::result::need_more && n < in.size()) {
-            std::size_t more = 0;
-            r = body_chunks_.feed(in.substr(n), more, data);
-            n += more;
-        }
-        if (r == http::chunked_decoder::result::error) return std::string_view::npos;
-        body_done_ = r == http::chunked_decoder::result::done;
+        g.add(in.data(), n);
+        return n;
     }
+    if (req_.framing != http::body_framing::chunked) return 0;
+    std::size_t verbatim = 0;
+    while (n < in.size() && !body_done_) {
+        auto step = body_chunks_.next(in.substr(n));
+        if (step.st == http::chunked_forwarder::status::error) return body_error;
+        n += step.consumed;
+        if (step.verbatim) verbatim = n;
+        else if (!step.forward.empty()) {
+            g.add(in.data(), verbatim);
+            g.add(step.forward.data(), step.forward.size());
+            verbatim = 0;
+        }
+        body_done_ = step.st == http::chunked_forwarder::status::done;
+    }
+    if (verbatim) g.add(in.data(), verbatim);
+    if (cfg_.max_body_size && body_chunks_.payload_bytes() > cfg_.max_body_size) return body_too_large;
     return n;
 }
 
@@ -142,35 +173,45 @@ void exchange::rewind_request_body() {
 bool exchange::discard_buffered_body() {
     if (body_done_) return true;
     if (body_streamed_) return false;
-    std::size_t n = take_request_body({s_.buf_.get() + body_pos_, s_.end_ - body_pos_});
-    if (n == std::string_view::npos) return false;
+    gather ignored;
+    std::size_t n = take_request_body({s_.buf_.get() + body_pos_, s_.end_ - body_pos_}, ignored);
+    if (n >= body_too_large) return false;
     body_pos_ += n;
     return body_done_;
 }
 
-task<exchange::outcome> exchange::send_request(server_target& server, upstream_conn& conn) {
+http::forward_info exchange::forwarding(const server_target& server) const {
+    const auto& l = gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)];
     http::forward_info fwd{{s_.address_, s_.address_len_}, "http", server.text};
-    http::write_upstream_request(req_, fwd, s_.out_);
-    std::size_t body_len = 0;
+    for (const auto& range : l.trusted_proxies)
+        if (range.contains(s_.peer_)) fwd.trusted_client = true;
+    fwd.add_forwarded = l.forwarded;
+    fwd.add_via = l.via;
+    if (add_request_id_) fwd.request_id = request_id_;
+    fwd.upgrade = upgrade_;
+    return fwd;
+}
+
+task<exchange::outcome> exchange::send_request(server_target& server, upstream_conn& conn) {
+    http::write_upstream_request(req_, forwarding(server), s_.out_);
+    gather g;
+    g.add(s_.out_.data(), s_.out_.size());
     if (!body_done_) {
-        body_len = take_request_body({s_.buf_.get() + body_pos_, s_.end_ - body_pos_});
-        if (body_len == std::string_view::npos) {
-            status_ = 400;
-            BW_LOG(info, "client %s: invalid chunked request body: %s", s_.address_,
-                   body_chunks_.error_reason().data());
+        std::size_t n = take_request_body({s_.buf_.get() + body_pos_, s_.end_ - body_pos_}, g);
+        if (n >= body_too_large) {
+            status_ = n == body_too_large ? 413 : 400;
+            BW_LOG(info, "client %s: request rejected with %d: %s", s_.address_, status_,
+                   n == body_too_large ? "chunked body exceeds max_body_size" : "invalid chunked body");
             co_return outcome::failed;
         }
-        if (req_.flags.expect_continue && !body_done_ && body_pos_ + body_len == s_.end_) {
+        body_pos_ += n;
+        if (req_.flags.expect_continue && !body_done_ && body_pos_ == s_.end_) {
             error_code ec = co_await send_to_client(continue_100.data(), continue_100.size(), nullptr, 0);
             if (ec) co_return outcome::client_gone;
         }
     }
-    gather g;
-    g.add(s_.out_.data(), s_.out_.size());
-    g.add(s_.buf_.get() + body_pos_, body_len);
     conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
     error_code ec = co_await send_all(conn.socket, g);
-    body_pos_ += body_len;
     if (ec) {
         if (conn.reused && req_.idempotent) co_return outcome::stale;
         status_ = conn.deadline.expired ? 504 : 502;
@@ -178,29 +219,31 @@ task<exchange::outcome> exchange::send_request(server_target& server, upstream_c
         co_return outcome::failed;
     }
     if (body_done_) co_return outcome::relayed;
+    co_return co_await stream_request_body(server, conn);
+}
 
-    // The rest of the body streams through the relay buffer, one read then one write (back-pressure).
+// The rest of the body streams through the relay buffer, one read then one write (back-pressure).
+task<exchange::outcome> exchange::stream_request_body(server_target& server, upstream_conn& conn) {
     if (!relay_.get()) relay_ = rt_.buffers().borrow();
     body_streamed_ = true;
     while (!body_done_) {
         std::size_t got = 0;
         s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
-        ec = co_await read_some(s_.socket_, s_.deadline_, relay_.get(), buffer_pool::buffer_size, got);
+        error_code ec = co_await read_some(s_.socket_, s_.deadline_, relay_.get(), buffer_pool::buffer_size, got);
         s_.deadline_.disarm();
         if (ec) {
             BW_LOG(info, "client %s: %s while reading the request body", s_.address_,
                    is_timeout(ec) ? "timed out" : ec.message().c_str());
             co_return outcome::client_gone;
         }
-        std::size_t n = take_request_body({relay_.get(), got});
-        if (n == std::string_view::npos) {
-            BW_LOG(info, "client %s: invalid chunked request body: %s", s_.address_,
-                   body_chunks_.error_reason().data());
+        gather part;
+        std::size_t n = take_request_body({relay_.get(), got}, part);
+        if (n >= body_too_large) {
+            BW_LOG(info, "client %s: %s; closing", s_.address_,
+                   n == body_too_large ? "request body exceeds max_body_size" : "invalid chunked request body");
             co_return outcome::client_gone;
         }
         if (n < got) pipelined_.assign(relay_.get() + n, got - n);
-        gather part;
-        part.add(relay_.get(), n);
         conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
         ec = co_await send_all(conn.socket, part);
         if (ec) {
@@ -240,7 +283,7 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
         }
         relay_len_ += got;
         received += got;
-        auto r = http::parse_response({relay_.get(), relay_len_}, cfg_.max_header_size, req_.is_head, res);
+        auto r = http::parse_response({relay_.get(), relay_len_}, response_limits(), req_.is_head, res);
         if (r.status == http::parse_status::incomplete) continue;
         if (r.status == http::parse_status::error) {
             status_ = 502;
@@ -249,6 +292,7 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
         }
         if (res.status >= 200) co_return outcome::relayed;
         if (res.status == 101) {
+            if (upgrade_) co_return outcome::relayed;  // relay_response hands over to the tunnel
             status_ = 502;
             log_upstream_error(server, "unsolicited 101 Switching Protocols", {});
             co_return outcome::failed;
@@ -262,7 +306,7 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
         relay_len_ -= res.head_size;
         if (relay_len_ > 0) {
             // A further head may already be complete in the buffer; parse it before reading again.
-            auto again = http::parse_response({relay_.get(), relay_len_}, cfg_.max_header_size, req_.is_head, res);
+            auto again = http::parse_response({relay_.get(), relay_len_}, response_limits(), req_.is_head, res);
             if (again.status == http::parse_status::complete && res.status >= 200) co_return outcome::relayed;
         }
     }
@@ -288,8 +332,14 @@ void exchange::log_upstream_error(const server_target& server, std::string_view 
 
 task<bool> exchange::respond_error(int status) {
     status_ = status;
-    bool close = client_wants_close() || rt_.draining() || !discard_buffered_body();
+    // A refused body (413) is not read: the client may still be sending it, so the connection ends.
+    bool close = status == 413 || client_wants_close() || rt_.draining() || !discard_buffered_body();
     http::write_error_response(status, close, s_.out_);
+    if (!request_id_.empty()) {
+        // Errors carry the request id too, so a user's report can be found in the logs.
+        auto end = s_.out_.find("\r\n") + 2;
+        s_.out_.insert(end, "X-Request-Id: " + std::string(request_id_) + "\r\n");
+    }
     if (req_.is_head) {
         // Same head, no body (RFC 9110 §9.3.2).
         auto end = s_.out_.find("\r\n\r\n");
@@ -311,6 +361,7 @@ void exchange::log_access() {
     e.body_bytes = body_bytes_sent_;
     e.referer = req_.get("referer");
     e.user_agent = req_.get("user-agent");
+    if (gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].request_id) e.request_id = request_id_;
     log.record(e, rt_.clock().wall());
 }
 

@@ -7,8 +7,11 @@
 #include <string>
 
 #include "core/asio.hpp"
-#include "http/chunked.hpp"
+#include "http/chunked_forwarder.hpp"
+#include "http/headers.hpp"
+#include "http/parser.hpp"
 #include "http/message.hpp"
+#include "proxy/io.hpp"
 #include "proxy/runtime.hpp"
 
 namespace bulwark::proxy {
@@ -37,9 +40,18 @@ private:
     task<outcome> read_response_head(server_target& server, upstream_conn& conn, http::response_head& res);
     task<outcome> relay_response(server_target& server, upstream_conn& conn, const http::response_head& res);
     task<error_code> send_to_client(const char* head, std::size_t head_len, const char* data, std::size_t len);
+    /// After a 101 to an upgrade request: copies bytes both ways until one side closes or goes idle.
+    task<outcome> tunnel(upstream_conn& conn, std::size_t upstream_pending_from);
+    task<void> pump_client_to_upstream(upstream_conn& conn, bool& finished, steady_timer& done);
+    void assign_request_id(const config::listener& l);
 
-    /// Takes request-body bytes from `in`: forwards them whole (framing kept); returns bytes consumed.
-    std::size_t take_request_body(std::string_view in);
+    /// Takes request-body bytes from `in` (framing kept, trailers filtered into trailer_out_); returns
+    /// bytes consumed, or body_error / body_too_large.
+    std::size_t take_request_body(std::string_view in, gather& g);
+    task<outcome> stream_request_body(server_target& server, upstream_conn& conn);
+    http::forward_info forwarding(const server_target& server) const;
+    static constexpr std::size_t body_error = ~std::size_t{0};
+    static constexpr std::size_t body_too_large = ~std::size_t{0} - 1;
     /// Back to the first body byte, for a retry (only ever when the body was not streamed).
     void rewind_request_body();
     /// Skips a request body that is already entirely in the buffer, so the connection can stay open.
@@ -48,6 +60,7 @@ private:
     void log_upstream_error(const server_target& server, std::string_view what, const error_code& ec);
     void log_access();
     bool client_wants_close() const;
+    http::head_limits response_limits() const;
 
     client_session& s_;
     runtime& rt_;
@@ -58,7 +71,8 @@ private:
     // Request body progress. Body bytes after the head in the client buffer start at body_pos_.
     std::size_t body_pos_;
     std::uint64_t body_remaining_ = 0;
-    http::chunked_decoder body_chunks_;
+    http::chunked_forwarder body_chunks_;
+    std::uint64_t body_total_ = 0;  // payload bytes seen, against max_body_size
     bool body_done_;
     bool body_streamed_ = false;  // body bytes were read beyond the head's buffer: cannot resend
     std::string pipelined_;       // bytes of the next request read together with this body
@@ -72,6 +86,11 @@ private:
     bool response_started_ = false;
     bool close_client_ = false;
     bool upstream_reusable_ = false;
+    bool upgrade_ = false;          // the client asked for a protocol upgrade (WebSocket)
+    bool upgrade_accepted_ = false; // the origin answered 101: the connection became a tunnel
+    std::string_view request_id_;   // the request's X-Request-Id, or generated_id_
+    bool add_request_id_ = false;
+    char generated_id_[32];
 };
 
 }  // namespace bulwark::proxy

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/log.hpp"
+#include "http/chunked_forwarder.hpp"
 #include "http/headers.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/exchange.hpp"
@@ -51,12 +52,19 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
     close_client_ = client_wants_close() || rt_.draining() || !body_done_ ||
                     mode == http::response_body_mode::close_delimited;
     status_ = res.status;
-    http::write_client_response(res, mode, close_client_, http10, s_.out_);
+    http::response_info info{mode, close_client_, http10, request_id_, res.status == 101};
+    http::write_client_response(res, info, s_.out_);
+    if (res.status == 101) {
+        error_code ec = co_await send_to_client(s_.out_.data(), s_.out_.size(), nullptr, 0);
+        if (ec) co_return outcome::client_gone;
+        co_return co_await tunnel(conn, res.head_size);
+    }
 
     char* buf = relay_.get();
     std::size_t pos = res.head_size;
     std::uint64_t remaining = res.content_length;
-    http::chunked_decoder dec;
+    http::chunked_decoder dec;        // de-chunking for HTTP/1.0 clients
+    http::chunked_forwarder chunks;   // verbatim relay with trailer filtering
     bool done = res.framing == http::body_framing::none;
     bool head_pending = true;
     bool clean_end = true;  // no stray bytes after the body: the connection can be reused
@@ -85,16 +93,20 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
                 g.add(buf + pos, n);
                 break;
             }
-            std::size_t used = 0;
+            std::size_t used = 0, verbatim = 0;
             while (used < avail.size() && !done) {
-                std::size_t more = 0;
-                std::string_view data;
-                auto r = dec.feed(avail.substr(used), more, data);
-                if (r == http::chunked_decoder::result::error) goto bad_chunk;
-                used += more;
-                done = r == http::chunked_decoder::result::done;
+                auto step = chunks.next(avail.substr(used));
+                if (step.st == http::chunked_forwarder::status::error) goto bad_chunk;
+                used += step.consumed;
+                if (step.verbatim) verbatim = used;
+                else if (!step.forward.empty()) {
+                    g.add(avail.data(), verbatim);
+                    g.add(step.forward.data(), step.forward.size());
+                    verbatim = 0;
+                }
+                done = step.st == http::chunked_forwarder::status::done;
             }
-            g.add(avail.data(), used);
+            if (verbatim) g.add(avail.data(), verbatim);
             clean_end = used == avail.size();
             break;
         }

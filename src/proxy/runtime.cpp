@@ -1,6 +1,8 @@
 // proxy/runtime: builds a generation from a config snapshot, reusing pools of servers that stay.
 #include "proxy/runtime.hpp"
 
+#include <sys/random.h>
+
 namespace bulwark::proxy {
 namespace {
 // Backends commonly close idle keep-alive connections after 60 s or more; closing ours first avoids
@@ -33,6 +35,16 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg) {
     for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
     gen->cfg = std::move(cfg);
     return gen;
+}
+
+std::uint64_t runtime::random() {
+    if (random_state_ == 0 && ::getrandom(&random_state_, sizeof random_state_, 0) != sizeof random_state_)
+        random_state_ = static_cast<std::uint64_t>(clock_.now().time_since_epoch().count()) | 1;
+    // splitmix64
+    std::uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 void runtime::start_drain() {

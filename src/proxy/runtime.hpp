@@ -91,11 +91,19 @@ public:
     buffer_pool& buffers() { return buffers_; }
     observe::access_log& access_log() { return access_log_; }
 
-    void add_session(session_base& s) { sessions_.push_back(s); }
-    std::size_t session_count() const { return sessions_.size(); }
+    void add_session(session_base& s) {
+        sessions_.push_back(s);
+        ++session_count_;
+    }
+    /// Called by a session's destructor (its hook unlinks itself from the list).
+    void session_closed() { --session_count_; }
+    std::size_t session_count() const { return session_count_; }
     bool draining() const { return draining_; }
     /// Stops new requests on idle connections; in-flight exchanges finish and then close.
     void start_drain();
+
+    /// Fast non-cryptographic randomness (request ids), seeded from the kernel once per worker.
+    std::uint64_t random();
 
     /// Called by the sweep timer: deadlines every tick, housekeeping once a second.
     void tick();
@@ -114,6 +122,8 @@ private:
     std::shared_ptr<generation> current_;
     boost::intrusive::list<session_base, boost::intrusive::constant_time_size<false>> sessions_;
     bool draining_ = false;
+    std::size_t session_count_ = 0;  // the list's size without walking it
+    std::uint64_t random_state_ = 0;
     std::time_t last_housekeeping_ = 0;
 };
 

@@ -72,6 +72,12 @@ std::size_t http_response::header_count(std::string_view name) const {
         std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); }));
 }
 
+std::optional<std::string> http_response::trailer(std::string_view name) const {
+    for (const auto& [k, v] : trailers)
+        if (iequals(k, name)) return v;
+    return std::nullopt;
+}
+
 std::string request_head(std::string_view method, std::string_view target, const header_list& headers,
                          std::string_view host) {
     std::string h;
@@ -249,7 +255,12 @@ http_response http_client::read_response(bool head_request, bool stop_at_interim
             if (hex.empty() || res.ec != std::errc{} || res.ptr != hex.data() + hex.size())
                 throw client_error("http_client: bad chunk size line: " + size_line);
             if (n == 0) {
-                while (!read_line().empty()) {
+                for (;;) {
+                    std::string line = read_line();
+                    if (line.empty()) break;
+                    auto colon = line.find(':');
+                    if (colon == std::string::npos) throw client_error("http_client: bad trailer line: " + line);
+                    r.trailers.emplace_back(line.substr(0, colon), trim(std::string_view(line).substr(colon + 1)));
                 }
                 return r;
             }
@@ -303,6 +314,33 @@ bool http_client::peer_closed(std::chrono::milliseconds wait) {
     if (n == 0) return true;
     if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
     return false;
+}
+
+}  // namespace bulwark::test
+
+namespace bulwark::test {
+
+bool http_client::readable(std::chrono::milliseconds wait) {
+    if (fd_ < 0) return true;
+    if (pos_ < buf_.size()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
+}
+
+std::string http_client::read_bytes(std::size_t n) {
+    std::string out;
+    out.reserve(n);
+    while (out.size() < n) {
+        if (pos_ == buf_.size()) fill(false);
+        std::size_t k = std::min(n - out.size(), buf_.size() - pos_);
+        out.append(buf_, pos_, k);
+        pos_ += k;
+    }
+    return out;
+}
+
+void http_client::shutdown_send() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }
 
 }  // namespace bulwark::test

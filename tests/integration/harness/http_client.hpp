@@ -28,9 +28,12 @@ struct http_response {
     std::uint64_t body_hash = 0xcbf29ce484222325ull;  // FNV-1a of the decoded body (pattern.hpp)
     bool chunked = false;         // the body arrived with chunked framing
     bool close_delimited = false;  // the body ended with the connection
+    header_list trailers;          // trailer fields of a chunked body, in arrival order
 
     std::optional<std::string> header(std::string_view name) const;
     std::size_t header_count(std::string_view name) const;
+    /// First value of a trailer field (case-insensitive name), if present.
+    std::optional<std::string> trailer(std::string_view name) const;
 };
 
 /// Thrown when a wait expires or the connection fails.
@@ -67,6 +70,12 @@ public:
 
     /// True when the peer has closed the connection (EOF readable within `wait`); false if still open.
     bool peer_closed(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+    /// True when bytes (or EOF) become readable within `wait`; bytes already buffered count.
+    bool readable(std::chrono::milliseconds wait);
+    /// Reads exactly n raw bytes (buffered ones first), e.g. the frames after a 101 response.
+    std::string read_bytes(std::size_t n);
+    /// Half-closes the sending side (shutdown SHUT_WR); reading stays possible.
+    void shutdown_send();
     bool is_open() const { return fd_ >= 0; }
     void close();
     std::uint16_t port() const { return port_; }

@@ -8,11 +8,13 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "core/asio.hpp"
 #include "harness/pattern.hpp"
+#include "harness/websocket.hpp"
 
 namespace bulwark::test {
 namespace origin_detail {
@@ -117,7 +119,25 @@ struct origin::impl {
     std::atomic<std::size_t> requests{0};
     mutable std::mutex mu;
     recorded_request last;
+    std::vector<recorded_request> log;             // under mu, the first max_log heads
+    std::map<std::string, raw_script> raws;        // under mu
+    std::atomic<std::size_t> ws_frames{0};
+    std::atomic<std::size_t> ws_unmasked{0};
     bool stopped = false;
+    static constexpr std::size_t max_log = 10000;
+
+    // Records a request head (as it arrives) or its completion (same index): the log and `last`.
+    std::size_t note(const recorded_request& r, std::size_t index = SIZE_MAX) {
+        std::lock_guard lk(mu);
+        last = r;
+        if (index != SIZE_MAX) {
+            if (index < log.size()) log[index] = r;
+            return index;
+        }
+        if (log.size() >= max_log) return SIZE_MAX - 1;
+        log.push_back(r);
+        return log.size() - 1;
+    }
 
     task<void> accept_loop();
     task<void> session(origin_detail::connection* c);  // takes ownership
@@ -135,10 +155,7 @@ public:
             recorded_request req;
             if (!co_await read_head(req)) co_return;
             o_.requests.fetch_add(1);
-            {
-                std::lock_guard lk(o_.mu);
-                o_.last = req;
-            }
+            std::size_t log_index = o_.note(req);
             bool keep_alive = wants_keep_alive(req);
             std::string path = req.target.substr(0, req.target.find('?'));
 
@@ -164,13 +181,10 @@ public:
             req.body_size = size;
             req.body_hash = hash.value();
             req.complete = true;
-            {
-                std::lock_guard lk(o_.mu);
-                o_.last = req;
-            }
+            o_.note(req, log_index);
 
             // Non-streamed answers are built by prepare() and sent by flush().
-            enum class how { prepared, sized, chunked, hang } send = how::prepared;
+            enum class how { prepared, sized, chunked, hang, raw, websocket } send = how::prepared;
             std::uint64_t n = 0;
             if (path == "/echo") {
                 if (too_big) {
@@ -206,6 +220,12 @@ public:
                 send = how::hang;
             } else if (path == "/who") {
                 prepare(200, headers{}, o_.name, keep_alive);
+            } else if (path.starts_with("/raw/")) {
+                if (load_script(path.substr(5))) send = how::raw;
+                else prepare(404, headers{}, "no script for " + path, keep_alive);
+            } else if (path == "/ws") {
+                if (prepare_websocket_accept(req)) send = how::websocket;
+                else prepare(400, headers{}, "not a websocket handshake", keep_alive);
             } else if (path == "/hop") {
                 headers extra;
                 extra.emplace_back("Connection", "keep-alive, X-Origin-Hop");
@@ -222,6 +242,35 @@ public:
             case how::prepared: ok = co_await flush(); break;
             case how::sized: ok = co_await send_sized(n, keep_alive); break;
             case how::chunked: ok = co_await send_chunked(n, keep_alive); break;
+            case how::raw:
+                for (std::size_t i = 0; i < script_.parts.size(); ++i) {
+                    if (i > 0 && script_.pause.count() > 0) {
+                        steady_timer t(sock_.get_executor());
+                        t.expires_after(script_.pause);
+                        error_code ec;
+                        co_await t.async_wait(asio::redirect_error(use_task, ec));
+                    }
+                    if (!co_await write(script_.parts[i])) co_return;
+                }
+                if (script_.then == raw_script::after::close) co_return;
+                if (script_.then == raw_script::after::drop_next) {
+                    recorded_request next;
+                    if (!co_await read_head(next)) co_return;
+                    o_.requests.fetch_add(1);
+                    std::size_t at = o_.note(next);
+                    auto ignore = [](const char*, std::size_t) {};
+                    if (co_await read_body(next, ignore)) {
+                        next.complete = true;
+                        o_.note(next, at);
+                    }
+                    co_return;  // closed without a response
+                }
+                ok = true;
+                break;
+            case how::websocket:
+                if (!co_await flush()) co_return;
+                co_await websocket_echo();
+                co_return;
             case how::hang:
                 // Never answer: read until the peer gives up (or the origin stops).
                 for (;;) {
@@ -313,6 +362,7 @@ private:
                         while ((eol = buf_.find("\r\n")) == std::string::npos)
                             if (!co_await fill()) co_return false;
                         bool empty = eol == 0;
+                        if (!empty) note_trailer(req, eol);
                         buf_.erase(0, eol + 2);
                         if (empty) co_return true;
                     }
@@ -366,6 +416,79 @@ private:
 
     task<bool> flush() { co_return co_await write(out_); }
 
+    void note_trailer(recorded_request& req, std::size_t eol) {
+        std::string_view line(buf_.data(), eol);
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos) req.trailers.emplace_back(std::string(line), "");
+        else req.trailers.emplace_back(std::string(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    }
+
+    bool load_script(const std::string& name) {
+        std::lock_guard lk(o_.mu);
+        auto it = o_.raws.find(name);
+        if (it == o_.raws.end()) return false;
+        script_ = it->second;
+        return true;
+    }
+
+    // RFC 6455 §4.2.1: a GET with Upgrade: websocket, Connection: upgrade, version 13 and a key.
+    bool prepare_websocket_accept(const recorded_request& req) {
+        auto upgrade = req.header("upgrade");
+        auto conn = req.header("connection");
+        auto version = req.header("sec-websocket-version");
+        auto key = req.header("sec-websocket-key");
+        if (req.method != "GET" || !upgrade || !contains_token(*upgrade, "websocket") || !conn ||
+            !contains_token(*conn, "upgrade") || !version || *version != "13" || !key || key->empty())
+            return false;
+        out_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+        out_ += "Sec-WebSocket-Accept: " + websocket_accept(*key) + "\r\n";
+        out_ += "X-Origin: " + o_.name + "\r\n\r\n";
+        return true;
+    }
+
+    void prepare_frame(int opcode, std::string_view payload, bool fin = true) {
+        out_ = ws_encode(opcode, payload, /*mask=*/false, 0, fin);
+    }
+
+    // After the 101: echo frames until either side closes.
+    task<void> websocket_echo() {
+        for (;;) {
+            std::optional<ws_frame> f;
+            while (!(f = ws_decode(buf_))) {
+                if (!co_await fill()) co_return;
+            }
+            o_.ws_frames.fetch_add(1);
+            if (!f->masked) o_.ws_unmasked.fetch_add(1);
+            if (f->opcode < 0) co_return;  // absurd length: give up
+            if (f->opcode == ws_op::close) {
+                prepare_frame(ws_op::close, std::string_view(f->payload).substr(0, 2));
+                co_await flush();
+                co_return;
+            }
+            if (f->opcode == ws_op::pong) continue;
+            if (f->opcode == ws_op::ping) {
+                prepare_frame(ws_op::pong, f->payload);
+                if (!co_await flush()) co_return;
+                continue;
+            }
+            if (f->opcode == ws_op::text && f->payload == "close-please") {
+                prepare_frame(ws_op::close, std::string_view("\x03\xe8", 2));
+                co_await flush();
+                co_return;
+            }
+            prepare_frame(f->opcode, f->payload, f->fin);
+            if (!co_await flush()) co_return;
+            if (f->opcode == ws_op::text && f->payload == "push") {
+                steady_timer t(sock_.get_executor());
+                t.expires_after(std::chrono::milliseconds(100));
+                error_code ec;
+                co_await t.async_wait(asio::redirect_error(use_task, ec));
+                prepare_frame(ws_op::text, "pushed by origin");
+                if (!co_await flush()) co_return;
+            }
+        }
+    }
+
     task<bool> send_sized(std::uint64_t n, bool keep_alive) {
         std::string h = head(200, octet_stream(), keep_alive, true);
         h += "Content-Length: " + std::to_string(n) + "\r\n\r\n";
@@ -404,6 +527,7 @@ private:
     tcp_socket sock_;
     std::string buf_;
     std::string out_;
+    raw_script script_;
     std::array<char, io_chunk> tmp_{};
 };
 
@@ -468,5 +592,24 @@ recorded_request origin::last_request() const {
     std::lock_guard lk(impl_->mu);
     return impl_->last;
 }
+
+std::vector<recorded_request> origin::request_log() const {
+    std::lock_guard lk(impl_->mu);
+    return impl_->log;
+}
+
+std::size_t origin::requests_with_method(std::string_view method) const {
+    std::lock_guard lk(impl_->mu);
+    return static_cast<std::size_t>(std::count_if(impl_->log.begin(), impl_->log.end(),
+                                                  [&](const recorded_request& r) { return r.method == method; }));
+}
+
+void origin::set_raw(const std::string& name, raw_script script) {
+    std::lock_guard lk(impl_->mu);
+    impl_->raws[name] = std::move(script);
+}
+
+std::size_t origin::ws_frames() const { return impl_->ws_frames.load(); }
+std::size_t origin::ws_unmasked_frames() const { return impl_->ws_unmasked.load(); }
 
 }  // namespace bulwark::test

@@ -14,11 +14,21 @@
 //   /who             200, body NAME
 //   /hop             200 "hop", with hop-by-hop response headers (Connection: keep-alive, X-Origin-Hop;
 //                    X-Origin-Hop: 1; Keep-Alive: timeout=5) that a proxy must remove
+//   /raw/NAME        the bytes scripted with set_raw(NAME, ...), written exactly as given after the request
+//                    body was read; then the connection is kept, closed, or dropped at the next request
+//                    (see raw_script). Unscripted names get 404.
+//   /ws              a WebSocket handshake (RFC 6455: 101 with Sec-WebSocket-Accept) when the request
+//                    carries Upgrade: websocket, Connection: upgrade, Sec-WebSocket-Version: 13 and a key
+//                    (else 400); then it echoes every data frame (same opcode, unmasked), answers ping
+//                    with pong and close with close (then closes). Text "push" is echoed and followed
+//                    100 ms later by a text frame "pushed by origin"; text "close-please" gets a close
+//                    frame (code 1000) and the TCP connection closed.
 //   anything else    200, body "METHOD TARGET"
 // A request carrying `Expect: 100-continue` gets `100 Continue` before its body is read, as real
 // servers do.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,11 +49,32 @@ struct recorded_request {
     bool complete = false;                                    // the whole body has been read
     std::uint64_t body_size = 0;                              // decoded body bytes
     std::uint64_t body_hash = 0;                              // FNV-1a of the decoded body
+    std::vector<std::pair<std::string, std::string>> trailers;  // trailer fields of a chunked body
 
     /// First value of a header (case-insensitive name), if present.
     std::optional<std::string> header(std::string_view name) const;
     /// How many times a header (case-insensitive name) occurs.
     std::size_t header_count(std::string_view name) const;
+};
+
+/// What /raw/NAME answers: `parts` written in order with `pause` between two of them, then `then`.
+struct raw_script {
+    enum class after {
+        keep,       // keep the connection and serve the next request on it
+        close,      // close the connection at once (a keep-alive connection the origin drops while idle)
+        drop_next,  // keep it, read the next request (head and body, counted and recorded) and close
+                    // without answering: the race a proxy's retry rules are about
+    };
+    std::vector<std::string> parts;
+    std::chrono::milliseconds pause{0};
+    after then = after::keep;
+
+    static raw_script of(std::string bytes, after then = after::keep) {
+        raw_script s;
+        s.parts.push_back(std::move(bytes));
+        s.then = then;
+        return s;
+    }
 };
 
 class origin {
@@ -61,6 +92,16 @@ public:
     std::size_t open_connections() const;  // connections currently open
     std::size_t requests() const;          // request heads received so far
     recorded_request last_request() const;  // the most recent request (body fields filled when read)
+    /// Every request head received so far, in order (the first 10000).
+    std::vector<recorded_request> request_log() const;
+    /// Requests received so far with this method (exact match).
+    std::size_t requests_with_method(std::string_view method) const;
+
+    /// Scripts the answer of /raw/NAME (replacing an earlier script of that name).
+    void set_raw(const std::string& name, raw_script script);
+
+    std::size_t ws_frames() const;           // WebSocket frames received on /ws connections
+    std::size_t ws_unmasked_frames() const;  // of which not masked (a client must mask, RFC 6455 §5.3)
 
     /// Stops accepting, closes every connection and joins the thread. Called by the destructor.
     void stop();

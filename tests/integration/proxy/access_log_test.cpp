@@ -22,10 +22,11 @@ BOOST_AUTO_TEST_CASE(request_leaves_a_combined_format_line) {
     auto r = c.get("/who?x=1", {{"User-Agent", "bulwark-test/1.0"}, {"Referer", "http://ref.test/page"}});
     BOOST_TEST_REQUIRE(r.status == 200);
 
-    // 127.0.0.1 - - [30/Nov/2026:08:40:00 +0000] "GET /who?x=1 HTTP/1.1" 200 8 "referer" "agent"
+    // 127.0.0.1 - - [30/Nov/2026:08:40:00 +0000] "GET /who?x=1 HTTP/1.1" 200 8 "referer" "agent" "request-id"
+    // (combined format; the request id follows because request_id = on by default)
     const std::regex line_re(
         R"(^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] )"
-        R"("GET /who\?x=1 HTTP/1\.1" 200 (\d+) "http://ref\.test/page" "bulwark-test/1\.0"$)");
+        R"("GET /who\?x=1 HTTP/1\.1" 200 (\d+) "http://ref\.test/page" "bulwark-test/1\.0" "[0-9a-f]{32}"$)");
     std::string matched;
     bool found = wait_until(
         [&] {

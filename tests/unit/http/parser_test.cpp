@@ -51,10 +51,13 @@ std::string printable(std::string_view s) {
     return out;
 }
 
+constexpr std::size_t default_max_fields = 100;
+
 // Owns the bytes the head's views point into; neither copyable nor movable so the views stay valid.
 struct parsed_request {
     explicit parsed_request(std::string b, std::size_t max_head = default_max) : bytes(std::move(b)) {
-        result = http::parse_request(bytes, max_head, head);
+        // 100 fields: the default of max_headers, which the session passes as the field limit.
+        result = http::parse_request(bytes, http::head_limits{max_head, default_max_fields}, head);
     }
     parsed_request(const parsed_request&) = delete;
     parsed_request& operator=(const parsed_request&) = delete;
@@ -68,7 +71,7 @@ struct parsed_request {
 struct parsed_response {
     explicit parsed_response(std::string b, bool request_was_head = false, std::size_t max_head = default_max)
         : bytes(std::move(b)) {
-        result = http::parse_response(bytes, max_head, request_was_head, head);
+        result = http::parse_response(bytes, http::head_limits{max_head, default_max_fields}, request_was_head, head);
     }
     parsed_response(const parsed_response&) = delete;
     parsed_response& operator=(const parsed_response&) = delete;
@@ -347,6 +350,23 @@ BOOST_AUTO_TEST_CASE(more_than_100_fields_is_431) {
     std::string fields;
     for (int i = 1; i < 101; ++i) fields += "X-F" + std::to_string(i) + ": v\r\n";
     EXPECT_REQUEST_ERROR(get_with(fields), 431);
+}
+
+BOOST_AUTO_TEST_CASE(field_limit_follows_max_headers) {
+    std::string head = "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
+    http::request_head req;
+    BOOST_TEST(http::parse_request(head, http::head_limits{4096, 2}, req).error.status == 431);
+    BOOST_TEST(static_cast<int>(http::parse_request(head, http::head_limits{4096, 3}, req).status) ==
+               static_cast<int>(http::parse_status::complete));
+}
+
+BOOST_AUTO_TEST_CASE(target_longer_than_max_uri_size_is_414) {
+    std::string head = "GET /" + std::string(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    http::request_head req;
+    auto r = http::parse_request(head, http::head_limits{4096, 100, 256}, req);
+    BOOST_TEST(r.error.status == 414);
+    BOOST_TEST(static_cast<int>(http::parse_request(head, http::head_limits{4096, 100, 301}, req).status) ==
+               static_cast<int>(http::parse_status::complete));
 }
 
 // ---- request line ---------------------------------------------------------------------------------
