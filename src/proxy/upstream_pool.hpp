@@ -3,6 +3,7 @@
 // reused, which is what the retry rule looks at.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -17,8 +18,12 @@ struct upstream_conn {
     deadline_entry deadline;
     time_point idle_since{};
     bool reused = false;
+    std::uint64_t idle_token = 0;  // identifies this connection's stay in a pool, for the idle watcher
 };
 
+// While a connection sits idle, a pending wait for readability watches it (as nginx's keepalive
+// module does): an origin that closes, or sends bytes nobody asked for (a late body after a 204,
+// say), has the connection dropped instead of desynchronising the next request sent on it.
 class server_pool {
 public:
     explicit server_pool(unsigned max_idle) : max_idle_(max_idle) {}
@@ -31,8 +36,12 @@ public:
     std::size_t idle() const { return idle_.size(); }
 
 private:
+    void watch(upstream_conn& c);
+    void drop(std::uint64_t token);
+
     std::vector<std::unique_ptr<upstream_conn>> idle_;  // back = most recently used
     unsigned max_idle_;
+    std::uint64_t next_token_ = 0;
 };
 
 }  // namespace bulwark::proxy
