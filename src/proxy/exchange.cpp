@@ -70,7 +70,7 @@ task<bool> exchange::run() {
             if (idx >= target.servers.size()) break;
             if (idx < 64) tried |= std::uint64_t{1} << idx;
             server_target& server = target.servers[idx];
-            std::unique_ptr<upstream_conn> conn = server.pool->take();
+            std::unique_ptr<upstream_conn> conn = server.pool->take(rt_.now());
             if (!conn) conn = co_await connect(server);
             if (!conn) continue;  // connect failed: the next server may answer (status_ says why)
             result = co_await forward(server, *conn);
@@ -85,7 +85,8 @@ task<bool> exchange::run() {
                     result = outcome::failed;
                 }
             }
-            if (result == outcome::relayed && upstream_reusable_) server.pool->put(std::move(conn), rt_.now());
+            if (result == outcome::relayed && upstream_reusable_)
+                server.pool->put(std::move(conn), rt_.now(), res_.framing == http::body_framing::none);
             break;  // once a request went out it is not sent to another server
         }
         if (result == outcome::relayed) keep = !close_client_ && !upgrade_accepted_;

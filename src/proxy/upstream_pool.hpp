@@ -18,18 +18,25 @@ struct upstream_conn {
     deadline_entry deadline;
     time_point idle_since{};
     bool reused = false;
-    std::uint64_t idle_token = 0;  // identifies this connection's stay in a pool, for the idle watcher
+    std::uint64_t idle_token = 0;  // non-zero while a watcher read is pending (identifies it)
 };
 
-// While a connection sits idle, a pending wait for readability watches it (as nginx's keepalive
-// module does): an origin that closes, or sends bytes nobody asked for (a late body after a 204,
-// say), has the connection dropped instead of desynchronising the next request sent on it.
+// Idle connections are checked before reuse without costing the common case a syscall:
+// - after a response that must have no body (HEAD, 204, 304, 1xx), a read is kept pending on the idle
+//   connection (as nginx's keepalive module does for every one), so bytes an origin sends late, which
+//   would desynchronise the next exchange, get the connection dropped at once;
+// - a connection idle for longer than `peek_after` is peeked (MSG_PEEK) when taken: one the origin
+//   closed meanwhile (Node.js closes after 5 s, for example) is dropped instead of failing a POST.
+// A connection reused within `peek_after` that the origin closed is the retry rule's case.
 class server_pool {
 public:
+    static constexpr std::chrono::milliseconds peek_after{1000};
+
     explicit server_pool(unsigned max_idle) : max_idle_(max_idle) {}
 
-    std::unique_ptr<upstream_conn> take();
-    void put(std::unique_ptr<upstream_conn> c, time_point now);
+    std::unique_ptr<upstream_conn> take(time_point now);
+    /// `after_bodiless` arms the watcher described above.
+    void put(std::unique_ptr<upstream_conn> c, time_point now, bool after_bodiless);
     /// Closes connections idle for longer than `max_idle_time`.
     void expire(time_point now, std::chrono::milliseconds max_idle_time);
     void set_max_idle(unsigned n) { max_idle_ = n; }
@@ -38,6 +45,7 @@ public:
 private:
     void watch(upstream_conn& c);
     void drop(std::uint64_t token);
+    static bool still_open(upstream_conn& c);
 
     std::vector<std::unique_ptr<upstream_conn>> idle_;  // back = most recently used
     unsigned max_idle_;
