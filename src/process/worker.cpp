@@ -75,6 +75,7 @@ private:
                 co_await pause.async_wait(asio::redirect_error(use_task, ec));
                 continue;
             }
+            rt_.connection_opened();
             asio::co_spawn(io_, proxy::client_session::serve(rt_, std::move(socket), listener_index), asio::detached);
         }
     }

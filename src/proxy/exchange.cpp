@@ -264,6 +264,32 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
     relay_len_ = 0;
     std::size_t received = 0;
     for (;;) {
+        // Parse what is buffered first: several interim (1xx) heads may arrive in one read.
+        if (relay_len_ > 0) {
+            auto r = http::parse_response({relay_.get(), relay_len_}, response_limits(), req_.is_head, res);
+            if (r.status == http::parse_status::error) {
+                status_ = 502;
+                log_upstream_error(server, r.error.reason, {});
+                co_return outcome::failed;
+            }
+            if (r.status == http::parse_status::complete) {
+                if (res.status >= 200) co_return outcome::relayed;
+                if (res.status == 101) {
+                    if (upgrade_) co_return outcome::relayed;  // relay_response hands over to the tunnel
+                    status_ = 502;
+                    log_upstream_error(server, "unsolicited 101 Switching Protocols", {});
+                    co_return outcome::failed;
+                }
+                // Interim responses other than 100 (ours was sent already) go to 1.1 clients.
+                if (res.status != 100 && req_.version_minor == 1) {
+                    error_code cec = co_await send_to_client(relay_.get(), res.head_size, nullptr, 0);
+                    if (cec) co_return outcome::client_gone;
+                }
+                std::memmove(relay_.get(), relay_.get() + res.head_size, relay_len_ - res.head_size);
+                relay_len_ -= res.head_size;
+                continue;
+            }
+        }
         if (relay_len_ == buffer_pool::buffer_size) {
             status_ = 502;
             log_upstream_error(server, "response head too large", {});
@@ -284,32 +310,6 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
         }
         relay_len_ += got;
         received += got;
-        auto r = http::parse_response({relay_.get(), relay_len_}, response_limits(), req_.is_head, res);
-        if (r.status == http::parse_status::incomplete) continue;
-        if (r.status == http::parse_status::error) {
-            status_ = 502;
-            log_upstream_error(server, r.error.reason, {});
-            co_return outcome::failed;
-        }
-        if (res.status >= 200) co_return outcome::relayed;
-        if (res.status == 101) {
-            if (upgrade_) co_return outcome::relayed;  // relay_response hands over to the tunnel
-            status_ = 502;
-            log_upstream_error(server, "unsolicited 101 Switching Protocols", {});
-            co_return outcome::failed;
-        }
-        // Informational responses other than 100 (ours was sent already) are relayed to 1.1 clients.
-        if (res.status != 100 && req_.version_minor == 1) {
-            error_code cec = co_await send_to_client(relay_.get(), res.head_size, nullptr, 0);
-            if (cec) co_return outcome::client_gone;
-        }
-        std::memmove(relay_.get(), relay_.get() + res.head_size, relay_len_ - res.head_size);
-        relay_len_ -= res.head_size;
-        if (relay_len_ > 0) {
-            // A further head may already be complete in the buffer; parse it before reading again.
-            auto again = http::parse_response({relay_.get(), relay_len_}, response_limits(), req_.is_head, res);
-            if (again.status == http::parse_status::complete && res.status >= 200) co_return outcome::relayed;
-        }
     }
 }
 

@@ -91,11 +91,10 @@ public:
     buffer_pool& buffers() { return buffers_; }
     observe::access_log& access_log() { return access_log_; }
 
-    void add_session(session_base& s) {
-        sessions_.push_back(s);
-        ++session_count_;
-    }
-    /// Called by a session's destructor (its hook unlinks itself from the list).
+    void add_session(session_base& s) { sessions_.push_back(s); }
+    /// Counted when accepted (before the session's coroutine first runs, so max_connections is exact)
+    /// and uncounted by the session's destructor (its hook unlinks itself from the list).
+    void connection_opened() { ++session_count_; }
     void session_closed() { --session_count_; }
     std::size_t session_count() const { return session_count_; }
     bool draining() const { return draining_; }

@@ -29,7 +29,8 @@
 
 namespace bulwark::shm {
 
-/// A rate in the unit the table computes with; make it once per configured limit.
+/// A rate in the unit the table computes with; make it once per configured limit. Time is counted in
+/// 1/64 ms, so rates above 64000/s per key are capped there; `burst` 0 counts as 1.
 struct limit_rate {
     std::uint64_t interval = 0;   // time between two requests at the steady rate, in 1/64 ms
     std::uint64_t tolerance = 0;  // (burst - 1) * interval
