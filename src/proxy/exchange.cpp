@@ -23,9 +23,11 @@ exchange::exchange(client_session& s)
     : s_(s), rt_(s.rt_), gen_(*s.gen_), cfg_(s.gen_->cfg->global), req_(s.req_),
       body_pos_(s.begin_ + s.req_.head_size), body_done_(s.req_.framing == http::body_framing::none) {
     body_remaining_ = req_.framing == http::body_framing::length ? req_.content_length : 0;
-    // RFC 9110 §7.8: only a GET with Connection: upgrade and an Upgrade field starts a tunnel here.
+    // RFC 9110 §7.8 / RFC 6455 §4.1: a GET with Connection: upgrade and Upgrade: websocket starts a
+    // tunnel. Other upgrades (h2c, which RFC 9113 retired, TLS) are not passed on: Upgrade is hop-by-hop
+    // and dropped, and the request is served as plain HTTP/1.1.
     upgrade_ = req_.flags.connection_upgrade && req_.version_minor == 1 && req_.method == "GET" &&
-               !req_.get("upgrade").empty();
+               http::name_equals(req_.get("upgrade"), "websocket");
     assign_request_id(gen_.cfg->listeners[static_cast<std::size_t>(s.listener_)]);
 }
 
@@ -206,7 +208,8 @@ task<exchange::outcome> exchange::send_request(server_target& server, upstream_c
             co_return outcome::failed;
         }
         body_pos_ += n;
-        if (req_.flags.expect_continue && !body_done_ && body_pos_ == s_.end_) {
+        // RFC 9110 §10.1.1: no 100 (Continue) to an HTTP/1.0 client.
+        if (req_.flags.expect_continue && req_.version_minor == 1 && !body_done_ && body_pos_ == s_.end_) {
             error_code ec = co_await send_to_client(continue_100.data(), continue_100.size(), nullptr, 0);
             if (ec) co_return outcome::client_gone;
         }
