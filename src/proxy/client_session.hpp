@@ -49,6 +49,7 @@ private:
     std::size_t end_ = 0;
 
     http::request_head req_;
+    http::response_head res_;  // the current exchange's response head (parsed fresh each time)
     std::string out_;  // serialized heads, reused across requests
     ip_address peer_{};
     char address_[64] = {};

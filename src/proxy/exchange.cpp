@@ -20,7 +20,7 @@ bool is_timeout(const error_code& ec) { return ec == asio::error::timed_out; }
 }  // namespace
 
 exchange::exchange(client_session& s)
-    : s_(s), rt_(s.rt_), gen_(*s.gen_), cfg_(s.gen_->cfg->global), req_(s.req_),
+    : s_(s), rt_(s.rt_), gen_(*s.gen_), cfg_(s.gen_->cfg->global), req_(s.req_), res_(s.res_),
       body_pos_(s.begin_ + s.req_.head_size), body_done_(s.req_.framing == http::body_framing::none) {
     body_remaining_ = req_.framing == http::body_framing::length ? req_.content_length : 0;
     // RFC 9110 §7.8 / RFC 6455 §4.1: a GET with Connection: upgrade and Upgrade: websocket starts a
@@ -132,7 +132,6 @@ task<exchange::outcome> exchange::forward(server_target& server, upstream_conn& 
     upstream_reusable_ = false;
     outcome sent = co_await send_request(server, conn);
     if (sent != outcome::relayed) co_return sent;
-    res_ = {};
     outcome head = co_await read_response_head(server, conn, res_);
     if (head != outcome::relayed) co_return head;
     co_return co_await relay_response(server, conn, res_);

@@ -67,6 +67,7 @@ private:
     generation& gen_;
     const config::global_settings& cfg_;
     const http::request_head& req_;
+    http::response_head& res_;  // lives in the session: its field array is too big to zero per request
 
     // Request body progress. Body bytes after the head in the client buffer start at body_pos_.
     std::size_t body_pos_;
@@ -80,7 +81,6 @@ private:
     buffer_pool::lease relay_;    // upstream → client (and client → upstream body) buffer
     std::size_t relay_len_ = 0;
 
-    http::response_head res_;
     int status_ = 0;
     std::uint64_t body_bytes_sent_ = 0;
     bool response_started_ = false;
