@@ -43,17 +43,64 @@ struct global_settings {
     std::uint64_t max_body_size = 0;  // 0: unlimited
     std::size_t max_connections = 10'000;
     milliseconds tunnel_timeout{3'600'000};
+    std::string state_dir;
+    std::uint64_t shm_size = 16 * 1024 * 1024;
 };
 
 struct server {
     endpoint address;
     unsigned weight = 1;
+    unsigned max_conns = 0;  // 0: no limit
+    bool backup = false;     // used only when every other server is down
+};
+
+enum class balance_kind { round_robin, least_conn, ip_hash, hash, random_two };
+
+/// What a hash-based choice (balance = hash, limit key) is computed from.
+struct request_key {
+    enum class kind { uri, client_ip, header, route } what = kind::client_ip;
+    std::string header;  // for kind::header, lower-case
+};
+
+struct health_check {
+    bool enabled = false;
+    std::string method = "GET";
+    std::string path = "/";
+    milliseconds interval{2'000};
+    milliseconds timeout{1'000};
+    unsigned rise = 2;
+    unsigned fall = 3;
+    int status_low = 200;
+    int status_high = 399;
 };
 
 struct upstream {
     std::string name;
     std::vector<server> servers;
     unsigned keepalive = 32;
+    balance_kind balance = balance_kind::round_robin;
+    request_key hash_key{request_key::kind::uri, {}};
+    health_check health;
+    unsigned max_fails = 1;
+    milliseconds fail_timeout{10'000};
+    milliseconds slow_start{0};
+};
+
+struct acl_rule {
+    bool allow = true;
+    cidr range;
+};
+
+struct limit {
+    std::string name;
+    request_key key;
+    double rate_per_sec = 0;  // 0 for a pure brute-force guard
+    unsigned burst = 0;
+    bool nodelay = false;
+    std::vector<int> on_status;  // non-empty: brute-force guard over these response statuses
+    unsigned max_responses = 5;
+    milliseconds window{60'000};
+    milliseconds block_for{600'000};
 };
 
 struct listener {
@@ -64,6 +111,9 @@ struct listener {
     bool forwarded = false;
     bool via = true;
     bool request_id = true;
+    std::vector<int> limits;  // indexes into config::limits
+    std::vector<acl_rule> acl;
+    unsigned max_conns_per_ip = 0;
 };
 
 struct route {
@@ -72,6 +122,8 @@ struct route {
     std::string host;   // lower-case, empty matches any
     std::string path_prefix = "/";
     int upstream = -1;  // index into config::upstreams
+    std::vector<int> limits;
+    std::vector<acl_rule> acl;
 };
 
 struct log_settings {
@@ -84,6 +136,7 @@ struct config {
     std::vector<listener> listeners;
     std::vector<upstream> upstreams;
     std::vector<route> routes;
+    std::vector<limit> limits;
     log_settings log;
 };
 

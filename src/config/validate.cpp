@@ -48,6 +48,7 @@ public:
         build_global(*cfg);
         for (auto& g : groups_) {
             if (g.spec->name == "upstream") build_upstream(*cfg, g);
+            else if (g.spec->name == "limit") build_limit(*cfg, g);
             else if (g.spec->name == "listener") cfg->listeners.push_back({g.label, {}, -1});
         }
         for (auto& g : groups_) {
@@ -194,6 +195,8 @@ private:
         gl.max_body_size = *parse_size(v("max_body_size"));
         gl.max_connections = static_cast<std::size_t>(*parse_uint(v("max_connections")));
         gl.tunnel_timeout = *parse_duration(v("tunnel_timeout"));
+        gl.state_dir = resolve_path(v("state_dir"));
+        gl.shm_size = *parse_size(v("shm_size"));
         cfg.log.access_log = resolve_path(value_of(find_group("log", ""), "log", "access_log"));
     }
 
@@ -209,6 +212,7 @@ private:
             }
         }
         u.keepalive = static_cast<unsigned>(*parse_uint(value_of(&g, "upstream", "keepalive")));
+        build_upstream_policy(u, g);
         cfg.upstreams.push_back(std::move(u));
     }
 
@@ -219,7 +223,9 @@ private:
     }
 
     int reference(const config& cfg, const raw_entry* e, std::string_view kind) {
-        int idx = kind == "upstream" ? find_index(cfg.upstreams, e->value) : find_index(cfg.listeners, e->value);
+        int idx = kind == "upstream" ? find_index(cfg.upstreams, e->value)
+                : kind == "limit"    ? find_index(cfg.limits, e->value)
+                                     : find_index(cfg.listeners, e->value);
         if (idx < 0)
             error(e->line, std::string(e->key) + " = " + e->value + ": no [" + std::string(kind) + ":" +
                                e->value + "] section is defined");
@@ -242,14 +248,73 @@ private:
                 l.default_upstream = reference(cfg, e, "upstream");
             } else if (e->key == "trusted_proxies") {
                 l.trusted_proxies.push_back(*cidr::parse(e->value));
+            } else if (e->key == "limit") {
+                if (int idx = reference(cfg, e, "limit"); idx >= 0) l.limits.push_back(idx);
+            } else if (e->key == "allow" || e->key == "deny") {
+                l.acl.push_back({e->key == "allow", *cidr::parse(e->value)});
             }
         }
     }
 
     void build_listener_switches(listener& l, const section_group& g) {
+        l.max_conns_per_ip = static_cast<unsigned>(*parse_uint(value_of(&g, "listener", "max_conns_per_ip")));
         l.forwarded = value_of(&g, "listener", "forwarded") == "on";
         l.via = value_of(&g, "listener", "via") == "on";
         l.request_id = value_of(&g, "listener", "request_id") == "on";
+    }
+
+    const raw_entry* entry_of(const section_group& g, std::string_view key) const {
+        for (const raw_entry* e : g.entries)
+            if (e->key == key && !bad_.count(e)) return e;
+        return nullptr;
+    }
+
+    // Applies a text-form parser to a key's entry, reporting its message at the entry's line.
+    template <class Parse>
+    void parse_entry(const section_group& g, std::string_view key, Parse parse) {
+        if (const raw_entry* e = entry_of(g, key)) {
+            std::string why = parse(e->value);
+            if (!why.empty()) error(e->line, e->key + " = " + e->value + ": " + why);
+        }
+    }
+
+    void build_upstream_policy(upstream& u, const section_group& g) {
+        auto v = [&](std::string_view k) { return value_of(&g, "upstream", k); };
+        static constexpr std::string_view balances[] = {"round_robin", "least_conn", "ip_hash", "hash", "random_two"};
+        for (std::size_t i = 0; i < std::size(balances); ++i)
+            if (v("balance") == balances[i]) u.balance = static_cast<balance_kind>(i);
+        parse_entry(g, "hash_key", [&](const std::string& t) { return parse_request_key(t, false, u.hash_key); });
+        parse_entry(g, "health_check", [&](const std::string& t) { return parse_health_request(t, u.health); });
+        parse_entry(g, "health_status", [&](const std::string& t) {
+            return parse_status_range(t, u.health.status_low, u.health.status_high);
+        });
+        u.health.interval = *parse_duration(v("health_interval"));
+        u.health.timeout = *parse_duration(v("health_timeout"));
+        u.health.rise = static_cast<unsigned>(*parse_uint(v("health_rise")));
+        u.health.fall = static_cast<unsigned>(*parse_uint(v("health_fall")));
+        u.max_fails = static_cast<unsigned>(*parse_uint(v("max_fails")));
+        u.fail_timeout = *parse_duration(v("fail_timeout"));
+        u.slow_start = *parse_duration(v("slow_start"));
+        bool any_primary = false;
+        for (const auto& srv : u.servers) any_primary |= !srv.backup;
+        if (!u.servers.empty() && !any_primary) error(g.line, "[upstream:" + u.name + "] has only backup servers");
+    }
+
+    void build_limit(config& cfg, const section_group& g) {
+        limit l;
+        l.name = g.label;
+        auto v = [&](std::string_view k) { return value_of(&g, "limit", k); };
+        parse_entry(g, "key", [&](const std::string& t) { return parse_request_key(t, true, l.key); });
+        parse_entry(g, "rate", [&](const std::string& t) { return parse_rate(t, l.rate_per_sec); });
+        parse_entry(g, "on_status", [&](const std::string& t) { return parse_status_list(t, l.on_status); });
+        l.burst = static_cast<unsigned>(*parse_uint(v("burst")));
+        l.nodelay = v("nodelay") == "on";
+        l.max_responses = static_cast<unsigned>(*parse_uint(v("max_responses")));
+        l.window = *parse_duration(v("window"));
+        l.block_for = *parse_duration(v("block_for"));
+        if (!entry_of(g, "rate") && !entry_of(g, "on_status"))
+            error(g.line, "[limit:" + l.name + "] needs 'rate' (or 'on_status' for a brute-force guard)");
+        cfg.limits.push_back(std::move(l));
     }
 
     void build_route(config& cfg, const section_group& g) {
@@ -265,7 +330,13 @@ private:
                 r.host = e->value;
                 std::transform(r.host.begin(), r.host.end(), r.host.begin(),
                                [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            } else if (e->key == "path_prefix") r.path_prefix = e->value;
+            } else if (e->key == "path_prefix") {
+                r.path_prefix = e->value;
+            } else if (e->key == "limit") {
+                if (int idx = reference(cfg, e, "limit"); idx >= 0) r.limits.push_back(idx);
+            } else if (e->key == "allow" || e->key == "deny") {
+                r.acl.push_back({e->key == "allow", *cidr::parse(e->value)});
+            }
         }
         cfg.routes.push_back(std::move(r));
     }

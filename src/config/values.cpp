@@ -79,8 +79,14 @@ std::string parse_server(std::string_view text, server& out) {
             auto w = parse_uint(opt.substr(7));
             if (!w || *w < 1 || *w > 1000) return "weight must be within 1..1000";
             out.weight = static_cast<unsigned>(*w);
+        } else if (opt.starts_with("max_conns=")) {
+            auto m = parse_uint(opt.substr(10));
+            if (!m || *m > 1000000) return "max_conns must be within 0..1000000";
+            out.max_conns = static_cast<unsigned>(*m);
+        } else if (opt == "backup") {
+            out.backup = true;
         } else {
-            return "unknown server option '" + std::string(opt) + "' (allowed: weight=N)";
+            return "unknown server option '" + std::string(opt) + "' (allowed: weight=N, max_conns=N, backup)";
         }
     }
     return {};
@@ -143,6 +149,75 @@ std::string check_value(const key_spec& key, std::string_view value) {
     case cidr:
         if (!bulwark::cidr::parse(value)) return "expected an address range such as 10.0.0.0/8 or 2001:db8::/32";
         return {};
+    }
+    return {};
+}
+
+}  // namespace bulwark::config
+
+namespace bulwark::config {
+namespace {
+
+std::string_view trimmed(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
+}  // namespace
+
+std::string parse_request_key(std::string_view text, bool for_limit, request_key& out) {
+    if (text == "client_ip") out = {request_key::kind::client_ip, {}};
+    else if (text == "uri" && !for_limit) out = {request_key::kind::uri, {}};
+    else if (text == "route" && for_limit) out = {request_key::kind::route, {}};
+    else if (text.starts_with("header:") && text.size() > 7) {
+        out = {request_key::kind::header, std::string(text.substr(7))};
+        for (char& c : out.header) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+    } else {
+        return for_limit ? "expected client_ip, route or header:NAME" : "expected uri, client_ip or header:NAME";
+    }
+    return {};
+}
+
+std::string parse_health_request(std::string_view text, health_check& out) {
+    auto space = text.find(' ');
+    std::string_view method = text.substr(0, space);
+    std::string_view path = space == std::string_view::npos ? std::string_view{} : trimmed(text.substr(space));
+    if (method.empty() || path.empty() || path[0] != '/' || path.find(' ') != std::string_view::npos)
+        return "expected a method and a path, e.g. GET /healthz";
+    out.enabled = true;
+    out.method = method;
+    out.path = path;
+    return {};
+}
+
+std::string parse_status_range(std::string_view text, int& low, int& high) {
+    auto dash = text.find('-');
+    auto lo = parse_uint(text.substr(0, dash));
+    auto hi = dash == std::string_view::npos ? lo : parse_uint(text.substr(dash + 1));
+    if (!lo || !hi || *lo < 100 || *hi > 599 || *lo > *hi) return "expected a status or a range such as 200-399";
+    low = static_cast<int>(*lo);
+    high = static_cast<int>(*hi);
+    return {};
+}
+
+std::string parse_rate(std::string_view text, double& per_second) {
+    auto slash = text.find('/');
+    auto n = parse_uint(text.substr(0, slash));
+    std::string_view unit = slash == std::string_view::npos ? std::string_view{} : text.substr(slash + 1);
+    if (!n || *n == 0 || (unit != "s" && unit != "m")) return "expected requests per second or minute, e.g. 100/s or 30/m";
+    per_second = unit == "s" ? static_cast<double>(*n) : static_cast<double>(*n) / 60.0;
+    return {};
+}
+
+std::string parse_status_list(std::string_view text, std::vector<int>& out) {
+    out.clear();
+    while (!text.empty()) {
+        auto comma = text.find(',');
+        auto code = parse_uint(trimmed(text.substr(0, comma)));
+        if (!code || *code < 100 || *code > 599) return "expected status codes such as 401,403";
+        out.push_back(static_cast<int>(*code));
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     }
     return {};
 }

@@ -20,3 +20,18 @@ std::string parse_server(std::string_view text, server& out);
 bool parse_range(const key_spec& key, std::uint64_t& lo, std::uint64_t& hi);
 
 }  // namespace bulwark::config
+
+namespace bulwark::config {
+
+/// "client_ip", "uri" (balancing) or "route" (limits), or "header:NAME".
+std::string parse_request_key(std::string_view text, bool for_limit, request_key& out);
+/// "GET /healthz".
+std::string parse_health_request(std::string_view text, health_check& out);
+/// "200-399" or a single status.
+std::string parse_status_range(std::string_view text, int& low, int& high);
+/// "100/s" or "30/m" → requests per second.
+std::string parse_rate(std::string_view text, double& per_second);
+/// "401,403".
+std::string parse_status_list(std::string_view text, std::vector<int>& out);
+
+}  // namespace bulwark::config

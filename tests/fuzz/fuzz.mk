@@ -92,22 +92,27 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB)
 fuzz-build: $(FUZZ_BINS)
 
 # Each target runs on its work corpus (seeded from the committed one); crashes are written straight into
-# the committed corpus. The libFuzzer output goes to $(FUZZ_BUILD)/<target>.log.
+# the committed corpus. A crash on an input the corpus already holds (a known, unfixed failure) is not
+# kept twice. The libFuzzer output goes to $(FUZZ_BUILD)/<target>.log.
 fuzz: $(FUZZ_BINS)
 	@failed=0; \
 	for t in $(FUZZ_TARGETS); do \
-		work=$(FUZZ_BUILD)/work/$$t; log=$(FUZZ_BUILD)/$$t.log; mkdir -p $$work; \
-		cp -n $(FUZZ_CORPUS)/$$t/* $$work/ 2>/dev/null; \
+		corpus=$(FUZZ_CORPUS)/$$t; work=$(FUZZ_BUILD)/work/$$t; log=$(FUZZ_BUILD)/$$t.log; \
+		mkdir -p $$work; cp -n $$corpus/* $$work/ 2>/dev/null; \
 		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
-		ls $(FUZZ_CORPUS)/$$t > $(FUZZ_BUILD)/$$t.before; \
+		ls $$corpus > $(FUZZ_BUILD)/$$t.before; \
 		echo "fuzz $$t: $(FUZZ_SECONDS)s, log in $$log"; \
 		if UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_BUILD)/fuzz_$$t $$dict -max_total_time=$(FUZZ_SECONDS) \
-				-timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_CORPUS)/$$t/ $$work >$$log 2>&1; then \
-			grep -E '^stat::number_of_executed_units|^Done' $$log | sed "s/^/fuzz $$t: /"; \
+				-timeout=10 -print_final_stats=1 -artifact_prefix=$$corpus/ $$work >$$log 2>&1; then \
+			grep '^Done' $$log | sed "s/^/fuzz $$t: /"; \
 		else \
-			failed=1; tail -n 40 $$log; \
-			ls $(FUZZ_CORPUS)/$$t | comm -13 $(FUZZ_BUILD)/$$t.before - | \
-				sed "s|^|fuzz $$t: NEW FAILING INPUT $(FUZZ_CORPUS)/$$t/|"; \
+			failed=1; grep -E 'ERROR|invariant failed|SUMMARY|#[0-9]+ in ' $$log | head -n 30; \
+			for new in $$(ls $$corpus | comm -13 $(FUZZ_BUILD)/$$t.before -); do \
+				dup=; for old in $$(cat $(FUZZ_BUILD)/$$t.before); do \
+					cmp -s $$corpus/$$new $$corpus/$$old && dup=$$old && break; done; \
+				if [ -n "$$dup" ]; then rm -f $$corpus/$$new; echo "fuzz $$t: FAILS on existing input $$corpus/$$dup"; \
+				else echo "fuzz $$t: NEW FAILING INPUT $$corpus/$$new"; fi; \
+			done; \
 		fi; \
 	done; \
 	exit $$failed

@@ -183,4 +183,94 @@ BOOST_AUTO_TEST_CASE(unsolicited_101_gets_502) {
     expect_next_request_on_new_connection(p, c);
 }
 
+BOOST_AUTO_TEST_CASE(malformed_response_heads_get_502) {
+    proxied p;
+    int i = 0;
+    for (const char* head : {"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+                             "HTTP/1.1 200 OK\r\nX-Nul: a\x01" "b\r\nContent-Length: 2\r\n\r\nok",
+                             "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+                             "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "2\r\nok\r\n0\r\n\r\n",
+                             "HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok",
+                             "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                             "HTTP/1.1 200 OK\r\nTransfer_Encoding: chunked\r\nContent-Length: 2\r\n\r\nok"}) {
+        BOOST_TEST_CONTEXT("response #" << i) {
+            std::string name = "bad" + std::to_string(i++);
+            p.o.set_raw(name, raw_script::of(head));
+            http_client c(p.bw.port(), 5s);
+            auto r = c.get("/raw/" + name);
+            BOOST_TEST(r.status == 502);
+            expect_next_request_on_new_connection(p, c);
+        }
+    }
+}
+
+// A broken chunk after the head went out cannot become a 502: the client must see a truncated body
+// (connection closed before the last chunk), never a complete-looking response.
+BOOST_AUTO_TEST_CASE(invalid_chunk_in_response_is_never_passed_off_as_complete) {
+    proxied p;
+    for (const char* body : {"5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n", "ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"}) {
+        BOOST_TEST_CONTEXT("body " << body) {
+            raw_script s;
+            s.parts = {std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") + body};
+            p.o.set_raw("badchunk", s);
+            http_client c(p.bw.port(), 5s);
+            c.send(request_head("GET", "/raw/badchunk", {}));
+            try {
+                auto r = c.read_response();
+                BOOST_TEST(r.status == 502, "a response with a broken chunk reached the client as " << r.status);
+            } catch (const client_error& e) {
+                BOOST_TEST_MESSAGE("truncated as expected: " << e.what());
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(several_1xx_before_the_final_response_do_not_hang) {
+    proxied p;
+    p.o.set_raw("many1xx", raw_script::of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+                                          "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                                          "HTTP/1.1 103 Early Hints\r\nLink: </b>\r\n\r\n"
+                                          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal"));
+    http_client c(p.bw.port(), 3s);
+    auto r = c.get("/raw/many1xx");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.body == "final");
+    BOOST_TEST(c.get("/who").body == "a");
+}
+
+BOOST_AUTO_TEST_CASE(origin_connection_close_is_honoured) {
+    proxied p;
+    // The origin says close but leaves the socket open: only the proxy's reading of the field protects us.
+    p.o.set_raw("close", raw_script::of("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok" + smuggled));
+    http_client c(p.bw.port(), 5s);
+    BOOST_TEST(c.get("/raw/close").body == "ok");
+    expect_next_request_on_new_connection(p, c);
+}
+
+BOOST_AUTO_TEST_CASE(http10_origin_response_without_keep_alive_is_not_reused) {
+    proxied p;
+    p.o.set_raw("ten", raw_script::of("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    http_client c(p.bw.port(), 5s);
+    BOOST_TEST(c.get("/raw/ten").body == "ok");
+    expect_next_request_on_new_connection(p, c);
+}
+
+// A response cut off by its client leaves the origin connection mid-body: it must not be pooled.
+BOOST_AUTO_TEST_CASE(client_leaving_mid_response_does_not_pool_the_origin_connection) {
+    proxied p;
+    {
+        http_client c(p.bw.port(), 5s);
+        c.send(request_head("GET", "/size/50000000", {}));
+        c.read_bytes(100000);
+    }
+    std::this_thread::sleep_for(300ms);
+    http_client d(p.bw.port(), 5s);
+    auto r = d.get("/who");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.body == "a");
+    BOOST_TEST(p.o.connections() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

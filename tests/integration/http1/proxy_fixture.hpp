@@ -5,17 +5,24 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "harness/bulwark_process.hpp"
 #include "harness/http_client.hpp"
 #include "harness/origin.hpp"
 
 namespace bulwark::test {
+
+inline std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
 
 struct proxied {
     origin o{"a"};
@@ -72,6 +79,9 @@ inline void expect_rejected(proxied& p, std::string_view raw, int status, std::s
         if (answered) {
             BOOST_TEST(r.status == status);
             BOOST_TEST(!r.body.empty(), "error response without a body");
+            BOOST_TEST(lower(r.header("connection").value_or("<none>")).find("close") != std::string::npos,
+                       "the connection is closed after the error, yet the response said Connection: "
+                           << r.header("connection").value_or("<none>"));
             BOOST_TEST(c.peer_closed(std::chrono::seconds(2)), "the proxy kept the connection open after " << r.status);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -83,9 +93,5 @@ inline void expect_rejected(proxied& p, std::string_view raw, int status, std::s
     }
 }
 
-inline std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 }  // namespace bulwark::test

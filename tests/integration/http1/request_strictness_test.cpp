@@ -244,4 +244,20 @@ BOOST_AUTO_TEST_CASE(absolute_form_host_wins_over_host_field) {
     BOOST_TEST(last.header("host").value_or("<none>") == "a.example");
 }
 
+// The absolute-form's authority is the host for routing too, not only for the forwarded Host field.
+BOOST_AUTO_TEST_CASE(absolute_form_host_is_used_for_routing) {
+    origin a("a");
+    origin x("x");
+    bulwark_process bw;
+    config_options opt = config_options::with_servers({a.address()});
+    opt.tail = "[upstream:other]\nserver = " + x.address() + "\n[route:x]\nhost = x.example\nupstream = other\n";
+    bw.start(opt);
+    http_client c(bw.port(), 5s);
+    c.send("GET http://x.example/who HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    auto r = c.read_response();
+    BOOST_TEST(r.body == "x", "routed by the Host field instead of the absolute-form");
+    c.send("GET http://a.example/who HTTP/1.1\r\nHost: x.example\r\n\r\n");
+    BOOST_TEST(c.read_response().body == "a", "routed by the Host field instead of the absolute-form");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

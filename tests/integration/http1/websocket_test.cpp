@@ -3,6 +3,7 @@
 // either side closing closes the other, and only tunnel_timeout (not the HTTP timeouts) ends an idle one.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -179,6 +180,96 @@ BOOST_AUTO_TEST_CASE(websocket_tunnel_closed_after_tunnel_timeout_idle) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
     BOOST_TEST(ms >= 600);
     BOOST_TEST(wait_until([&] { return p.o.open_connections() == 0; }, 2s), "the origin side stayed open");
+}
+
+// An origin that declines the upgrade answers like any request; the connection stays HTTP.
+BOOST_AUTO_TEST_CASE(upgrade_declined_by_origin_stays_http) {
+    proxied p;
+    http_client c(p.bw.port(), 5s);
+    auto r = c.get("/who", {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}});
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.body == "a");
+    auto next = c.get("/after");
+    BOOST_TEST(next.body == "GET /after");
+}
+
+// The origin's first frame may share a packet with its 101.
+BOOST_AUTO_TEST_CASE(bytes_after_101_in_the_same_write_reach_the_client) {
+    proxied p;
+    p.o.set_raw("up", raw_script::of("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                     "Sec-WebSocket-Accept: " + websocket_accept(key) + "\r\n\r\n" +
+                                     ws_encode(ws_op::text, "first words", false)));
+    http_client c(p.bw.port(), 5s);
+    c.send(request_head("GET", "/raw/up", {{"Upgrade", "websocket"},
+                                           {"Connection", "Upgrade"},
+                                           {"Sec-WebSocket-Key", key},
+                                           {"Sec-WebSocket-Version", "13"}}));
+    auto r = c.read_response();
+    BOOST_TEST_REQUIRE(r.status == 101);
+    expect_frame(c, ws_op::text, "first words");
+}
+
+// Both directions at full speed at once: the tunnel must copy each way independently (no deadlock
+// when one direction is blocked on a full socket).
+BOOST_AUTO_TEST_CASE(websocket_tunnel_carries_megabytes_both_ways_at_once) {
+    proxied p;
+    http_client c(p.bw.port(), 10s);
+    BOOST_TEST_REQUIRE(handshake(c));
+    constexpr int frames = 64;
+    constexpr std::size_t frame_size = 64 * 1024;
+    std::atomic<int> echoed{0};
+    std::atomic<bool> intact{true};
+    std::string read_error;
+    std::thread reader([&] {
+        try {
+            for (int i = 0; i < frames; ++i) {
+                ws_frame f = ws_read(c);
+                if (f.opcode != ws_op::binary || f.payload != pattern_string(i * frame_size, frame_size)) intact = false;
+                ++echoed;
+            }
+        } catch (const std::exception& e) {
+            read_error = e.what();
+        }
+    });
+    try {
+        for (int i = 0; i < frames; ++i)
+            c.send(ws_encode(ws_op::binary, pattern_string(i * frame_size, frame_size), true));
+    } catch (const std::exception& e) {
+        BOOST_ERROR("sending: " << e.what());
+    }
+    reader.join();
+    BOOST_TEST(read_error.empty(), "reading: " << read_error);
+    BOOST_TEST(echoed.load() == frames);
+    BOOST_TEST(intact.load(), "an echoed frame differs");
+}
+
+BOOST_AUTO_TEST_CASE(websocket_client_half_close_reaches_the_origin) {
+    proxied p;
+    http_client c(p.bw.port(), 5s);
+    BOOST_TEST_REQUIRE(handshake(c));
+    send_frame(c, ws_op::text, "bye");
+    expect_frame(c, ws_op::text, "bye");
+    c.shutdown_send();  // FIN: the origin reads EOF and closes, which must come back to us
+    BOOST_TEST(c.peer_closed(3s), "the client's FIN did not reach the origin (or its close did not come back)");
+    BOOST_TEST(wait_until([&] { return p.o.open_connections() == 0; }, 2s));
+}
+
+// h2c smuggling: a tunnelled `Upgrade: h2c` would let a client speak HTTP/2 straight to the origin,
+// past everything the proxy checks per request. Only WebSocket upgrades are forwarded.
+BOOST_AUTO_TEST_CASE(h2c_upgrade_is_not_forwarded) {
+    proxied p;
+    p.o.set_raw("h2c", raw_script::of("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"));
+    http_client c(p.bw.port(), 5s);
+    auto r = c.get("/raw/h2c", {{"Connection", "Upgrade, HTTP2-Settings"},
+                                {"Upgrade", "h2c"},
+                                {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}});
+    BOOST_TEST(r.status != 101, "an h2c upgrade was tunnelled");
+    if (p.o.requests() > 0) {
+        auto last = p.o.last_request();
+        BOOST_TEST(lower(last.header("upgrade").value_or("")).find("h2c") == std::string::npos,
+                   "Upgrade: h2c reached the origin");
+        BOOST_TEST(!last.header("http2-settings").has_value(), "HTTP2-Settings reached the origin");
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
