@@ -103,8 +103,8 @@ integration: $(BIN) $(INTEG_BIN)
 	@BULWARK_BIN=$(CURDIR)/$(BIN) BULWARK_SRCDIR=$(CURDIR) sh scripts/run-tests integration $(INTEG_BIN)
 
 check: deps config.mk
-	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BIN) $(INTEG_BIN)
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+	@$(MAKE) --no-print-directory unit fuzz-replay integration
 
 run: deps config.mk
 	@$(MAKE) --no-print-directory -j$(NPROC) all
@@ -129,5 +129,7 @@ clean:
 
 distclean: clean
 	rm -f config.mk
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)

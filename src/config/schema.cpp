@@ -62,8 +62,8 @@ constexpr std::array key_table{
              "client connections one worker serves at once; beyond it new connections wait in the queue"},
     key_spec{"global", "tunnel_timeout", duration, "1h", "", false, false,
              "how long an upgraded (WebSocket) connection may stay silent in both directions"},
-    key_spec{"global", "state_dir", path, BW_STATE "/lib/bulwark", "", false, false,
-             "directory of the shared-memory segment (backend state, limits) that survives reloads"},
+    key_spec{"global", "state_dir", path, "", "", false, false,
+             "directory of the shared-memory segment (backend state, limits); default: the pid file's directory"},
     key_spec{"global", "shm_size", size, "16m", "1m..4g", false, false,
              "size of the shared-memory segment; limit tables take what the backend table leaves"},
     // [listener:NAME]

@@ -196,6 +196,10 @@ private:
         gl.max_connections = static_cast<std::size_t>(*parse_uint(v("max_connections")));
         gl.tunnel_timeout = *parse_duration(v("tunnel_timeout"));
         gl.state_dir = resolve_path(v("state_dir"));
+        if (gl.state_dir.empty()) {
+            auto slash = gl.pid_file.rfind('/');
+            gl.state_dir = slash == std::string::npos ? base_dir_ : gl.pid_file.substr(0, std::max<std::size_t>(slash, 1));
+        }
         gl.shm_size = *parse_size(v("shm_size"));
         cfg.log.access_log = resolve_path(value_of(find_group("log", ""), "log", "access_log"));
     }

@@ -22,7 +22,10 @@ void filter_trailers(std::string_view raw, std::string& out) {
         raw.remove_prefix(end + 2);
         if (end == 0) break;  // the final CRLF, re-added below
         auto colon = line.find(':');
-        if (colon != std::string_view::npos && is_framing_field(line.substr(0, colon))) continue;
+        std::string_view name = line.substr(0, colon == std::string_view::npos ? line.size() - 2 : colon);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+        // A trailer line that is not a well-formed field could be read as one by the next hop: drop it.
+        if (colon == std::string_view::npos || name.size() != colon || is_framing_field(name)) continue;
         out.append(line);
     }
     out.append("\r\n");

@@ -46,6 +46,9 @@ void append_number(std::string& out, unsigned long long v) {
 
 bool is_hop_by_hop(std::string_view name, std::string_view connection_value) {
     switch (name.size()) {
+    case 4: if (name_equals(name, "host")) return false; break;
+    case 14: if (name_equals(name, "content-length")) return false; break;
+    case 17: if (name_equals(name, "transfer-encoding")) return false; break;
     case 2: if (name_equals(name, "te")) return true; break;
     case 7: if (name_equals(name, "upgrade")) return true; break;
     case 10:
@@ -57,6 +60,16 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection_value) {
     default: break;
     }
     return !connection_value.empty() && listed_in_connection(name, connection_value);
+}
+
+bool is_hop_by_hop(const head_common& head, std::string_view name) {
+    if (!head.several_connection_fields) return is_hop_by_hop(name, head.connection);
+    if (is_hop_by_hop(name, {})) return true;
+    if (name_equals(name, "host") || name_equals(name, "content-length") || name_equals(name, "transfer-encoding"))
+        return false;
+    for (const field& f : head)
+        if (name_equals(f.name, "connection") && listed_in_connection(name, f.value)) return true;
+    return false;
 }
 
 namespace {
@@ -114,7 +127,7 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
             append_field(out, "Upgrade", f.value);
             continue;
         }
-        if (is_hop_by_hop(f.name, req.connection)) continue;
+        if (is_hop_by_hop(req, f.name)) continue;
         switch (f.name.size()) {
         case 4:
             if (name_equals(f.name, "host")) {
@@ -160,7 +173,7 @@ void write_client_response(const response_head& res, const response_info& info, 
             append_field(out, "Upgrade", f.value);
             continue;
         }
-        if (is_hop_by_hop(f.name, res.connection)) continue;
+        if (is_hop_by_hop(res, f.name)) continue;
         if (info.mode == response_body_mode::close_delimited && name_equals(f.name, "transfer-encoding")) continue;
         if (f.name.size() == 12 && name_equals(f.name, "x-request-id")) has_request_id = true;
         append_field(out, f.name, f.value);

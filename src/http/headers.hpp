@@ -9,8 +9,12 @@
 
 namespace bulwark::http {
 
-/// True for fields that belong to one connection and must not be forwarded.
+/// True for fields that belong to one connection and must not be forwarded. The framing fields
+/// (Content-Length, Transfer-Encoding) and Host are never hop-by-hop, even when a Connection field
+/// names them: dropping them while relaying the body would let the next hop misread its length.
 bool is_hop_by_hop(std::string_view name, std::string_view connection_value);
+/// Same, looking through every Connection field of `head` when it has several.
+bool is_hop_by_hop(const head_common& head, std::string_view name);
 
 struct forward_info {
     std::string_view client_address;  // becomes X-Forwarded-For

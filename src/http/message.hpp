@@ -39,6 +39,7 @@ struct head_common {
     body_framing framing = body_framing::none;
     std::uint64_t content_length = 0;
     std::string_view connection;  // the Connection field's value, for hop-by-hop removal
+    bool several_connection_fields = false;  // then hop-by-hop removal scans every Connection field
     head_flags flags;
     std::size_t head_size = 0;  // bytes up to and including the blank line
 

@@ -112,6 +112,7 @@ parse_result parse_fields(std::string_view data, std::size_t pos, std::size_t fi
             break;
         case 10:
             if (name_equals(name, "connection")) {
+                if (!out.connection.empty()) out.several_connection_fields = true;
                 out.connection = value;
                 scan_connection_tokens(value, out.flags);
             }
@@ -235,6 +236,7 @@ parse_result parse_request(std::string_view data, const head_limits& limits, req
 
     out.flags = {};
     out.connection = {};
+    out.several_connection_fields = false;
     out.content_length = 0;
     out.host = {};
     field_state st;
@@ -285,11 +287,14 @@ parse_result parse_response(std::string_view data, const head_limits& limits, bo
 
     out.flags = {};
     out.connection = {};
+    out.several_connection_fields = false;
     out.content_length = 0;
     field_state st;
     const std::size_t field_limit = std::min(limits.max_field_lines, max_fields);
     if (auto r = parse_fields(data, nl + 1, field_limit, out, st, nullptr, 502); r.status != parse_status::complete)
         return r;
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty.
+    if (st.seen_te && out.version_minor == 0) return fail(502, "Transfer-Encoding in an HTTP/1.0 response");
     // RFC 9112 §6.3: these never carry a body, whatever their fields say.
     if (request_was_head || status < 200 || status == 204 || status == 304) out.framing = body_framing::none;
     else if (st.seen_te) out.framing = body_framing::chunked;

@@ -137,11 +137,21 @@ BOOST_AUTO_TEST_CASE(server_weight_out_of_range) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(server_backup_and_max_conns_options) {
+    cfg::server s;
+    BOOST_TEST(cfg::parse_server("127.0.0.1:9001 weight=2 max_conns=100 backup", s).empty());
+    BOOST_TEST(s.weight == 2u);
+    BOOST_TEST(s.max_conns == 100u);
+    BOOST_TEST(s.backup);
+    BOOST_TEST(contains(cfg::parse_server("127.0.0.1:9001 max_conns=x", s), "max_conns"));
+}
+
 BOOST_AUTO_TEST_CASE(server_unknown_option_and_bad_address) {
     cfg::server s;
-    std::string err = cfg::parse_server("127.0.0.1:9001 backup", s);
-    BOOST_TEST(contains(err, "backup"), err);
+    std::string err = cfg::parse_server("127.0.0.1:9001 down", s);
+    BOOST_TEST(contains(err, "down"), err);
     BOOST_TEST(contains(err, "weight"), err);
+    BOOST_TEST(contains(err, "backup"), err);
     err = cfg::parse_server("127.0.0.1:9001 max_fails=3", s);
     BOOST_TEST(contains(err, "max_fails"), err);
     err = cfg::parse_server("backend.local:9001 weight=2", s);

@@ -1,0 +1,38 @@
+// shm/shared_state: the one segment the master creates before forking, laid out as the backend table
+// followed by the limit table (which takes the rest of shm_size). Children inherit the mapping; a
+// later binary (live upgrade) or `bulwark -s status` maps the same file by path.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "shm/backend_table.hpp"
+#include "shm/limit_table.hpp"
+#include "shm/segment.hpp"
+
+namespace bulwark::shm {
+
+class shared_state {
+public:
+    /// Bump when the layout below (or a table's) changes: a mismatch recreates the file.
+    static constexpr std::uint32_t layout_version = 1;
+    static constexpr std::uint32_t backend_capacity = 4096;
+    static constexpr const char* file_name = "bulwark.shm";
+
+    /// Master: opens `dir`/bulwark.shm or creates it; `notes` gets one line per thing recreated.
+    static shared_state open_or_create(const std::string& dir, std::uint64_t size, std::string& notes);
+    /// Readers (`-s status`): maps an existing segment read-only.
+    static shared_state open_existing(const std::string& dir);
+
+    backend_table& backends() { return *backends_; }
+    limit_table& limits() { return *limits_; }
+    const segment& seg() const { return seg_; }
+
+private:
+    segment seg_;
+    std::optional<backend_table> backends_;  // views into seg_
+    std::optional<limit_table> limits_;
+};
+
+}  // namespace bulwark::shm
