@@ -1,6 +1,7 @@
 // main: the command line. Validates the config (-t), talks to a running master (-s), or starts one:
 // load config → resolve the worker identity → open logs → bind listeners → daemonize → run the master.
 #include <cstdio>
+#include <optional>
 #include <cstring>
 #include <string>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "process/master.hpp"
 #include "process/pidfile.hpp"
 #include "process/privileges.hpp"
+#include "shm/shared_state.hpp"
 
 #ifndef BULWARK_SYSCONFDIR
 #define BULWARK_SYSCONFDIR "/etc"
@@ -102,6 +104,17 @@ int start(const config::snapshot& cfg, const options& o) {
         BW_LOG(crit, "%s", error.c_str());
         return 1;
     }
+    // Shared memory is mapped before forking, so every child inherits the same mapping.
+    std::string notes;
+    std::optional<shm::shared_state> shared;
+    try {
+        shared = shm::shared_state::open_or_create(cfg->global.state_dir, cfg->global.shm_size, notes);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bulwark: shared memory in %s: %s\n", cfg->global.state_dir.c_str(), e.what());
+        BW_LOG(crit, "shared memory in %s: %s", cfg->global.state_dir.c_str(), e.what());
+        return 1;
+    }
+    shm::backend_handles handles = shm::register_backends(shared->backends(), *cfg, notes);
     process::master_options mo{o.config, -1};
     if (!o.foreground) {
         mo.ready_fd = process::daemonize();
@@ -120,7 +133,10 @@ int start(const config::snapshot& cfg, const options& o) {
         return 1;
     }
     BW_LOG(notice, "bulwark %s starting, configuration %s", BULWARK_VERSION, o.config.c_str());
-    return process::run_master(cfg, std::move(listeners), id, access_fd, mo);
+    for (std::size_t at = 0, nl; (nl = notes.find('\n', at)) != std::string::npos; at = nl + 1)
+        BW_LOG(notice, "%s", notes.substr(at, nl - at).c_str());
+    process::master_startup startup{cfg, std::move(listeners), id, access_fd, &*shared, std::move(handles)};
+    return process::run_master(std::move(startup), mo);
 }
 
 }  // namespace

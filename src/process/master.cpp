@@ -44,10 +44,10 @@ struct child {
 
 class master {
 public:
-    master(config::snapshot cfg, std::vector<listening_socket> listeners, identity id, int access_fd,
-           const master_options& opts)
-        : cfg_(std::move(cfg)), listeners_(std::move(listeners)), id_(std::move(id)), access_fd_(access_fd),
-          opts_(opts), workers_(cfg_->global.workers) {}
+    master(master_startup s, const master_options& opts)
+        : cfg_(std::move(s.cfg)), listeners_(std::move(s.listeners)), id_(std::move(s.id)),
+          access_fd_(s.access_log_fd), shared_(s.shared), handles_(std::move(s.handles)), opts_(opts),
+          workers_(cfg_->global.workers) {}
 
     int run() {
         if (!setup_signals()) return 1;
@@ -108,7 +108,7 @@ private:
             ::close(signal_fd_);
             for (auto& other : workers_)
                 if (other.channel >= 0) ::close(other.channel);
-            worker_args a{static_cast<int>(i), master_pid, cfg_, &listeners_, ch[1], access_fd_, id_};
+            worker_args a{static_cast<int>(i), master_pid, cfg_, &listeners_, ch[1], access_fd_, id_, shared_, &handles_};
             ::_exit(run_worker(a));
         }
         ::close(ch[1]);
@@ -215,6 +215,8 @@ private:
                 if (c.pid != pid) continue;
                 log_exit(i, pid, status);
                 c.pid = -1;
+                // Its requests are gone: zero its active-request gauges so least_conn does not drift.
+                if (shared_) shared_->backends().reset_worker_slot(static_cast<std::uint32_t>(i));
                 if (c.channel >= 0) ::close(c.channel);
                 c.channel = -1;
                 if (state_ == state::starting || state_ == state::running) schedule_respawn(i);
@@ -289,6 +291,8 @@ private:
     std::vector<listening_socket> listeners_;
     identity id_;
     int access_fd_;
+    shm::shared_state* shared_;
+    shm::backend_handles handles_;
     master_options opts_;
     std::vector<child> workers_;
     int signal_fd_ = -1;
@@ -317,10 +321,9 @@ bool open_access_log(const config::config& cfg, int& fd, std::string& error) {
     return true;
 }
 
-int run_master(config::snapshot cfg, std::vector<listening_socket> listeners, identity id, int access_log_fd,
-               const master_options& opts) {
+int run_master(master_startup startup, const master_options& opts) {
     log::set_role("master");
-    master m(std::move(cfg), std::move(listeners), std::move(id), access_log_fd, opts);
+    master m(std::move(startup), opts);
     return m.run();
 }
 

@@ -8,6 +8,7 @@
 #include "config/model.hpp"
 #include "process/listeners.hpp"
 #include "process/privileges.hpp"
+#include "shm/shared_state.hpp"
 
 namespace bulwark::process {
 
@@ -16,9 +17,18 @@ struct master_options {
     int ready_fd = -1;  // daemonizing parent waits on it: "ok" or an error line
 };
 
-/// Runs the master until it stops; listeners and logs are already open. Returns the exit status.
-int run_master(config::snapshot cfg, std::vector<listening_socket> listeners, identity id, int access_log_fd,
-               const master_options& opts);
+/// What main() prepared as root before the master starts supervising.
+struct master_startup {
+    config::snapshot cfg;
+    std::vector<listening_socket> listeners;
+    identity id;
+    int access_log_fd = -1;
+    shm::shared_state* shared = nullptr;
+    shm::backend_handles handles;
+};
+
+/// Runs the master until it stops; listeners, logs and shared memory are ready. Returns the exit status.
+int run_master(master_startup startup, const master_options& opts);
 
 /// Opens the access log as configured: fd, -1 for "off", or 2 for stderr.
 bool open_access_log(const config::config& cfg, int& fd, std::string& error);

@@ -8,6 +8,7 @@
 #include "config/model.hpp"
 #include "process/listeners.hpp"
 #include "process/privileges.hpp"
+#include "shm/shared_state.hpp"
 
 namespace bulwark::process {
 
@@ -19,6 +20,8 @@ struct worker_args {
     int channel_fd = -1;
     int access_log_fd = -1;
     identity id;
+    shm::shared_state* shared = nullptr;          // mapping inherited from the master
+    const shm::backend_handles* handles = nullptr;
 };
 
 /// Runs in the child after fork(); returns the process exit status.

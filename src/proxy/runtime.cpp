@@ -10,22 +10,27 @@ namespace {
 constexpr std::chrono::milliseconds upstream_idle_timeout{50'000};
 }  // namespace
 
-runtime::runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd, unsigned worker_index)
-    : worker_index_(worker_index), io_(io), access_log_(access_log_fd) {
-    current_ = build_generation(std::move(cfg));
+runtime::runtime(asio::io_context& io, const runtime_setup& setup)
+    : worker_index_(setup.worker_index), shared_(setup.shared), io_(io), access_log_(setup.access_log_fd) {
+    current_ = build_generation(setup.cfg, setup.handles);
 }
 
-std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg) {
+std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, const shm::backend_handles* handles) {
     auto gen = std::make_shared<generation>();
-    for (const auto& u : cfg->upstreams) {
+    for (std::size_t ui = 0; ui < cfg->upstreams.size(); ++ui) {
+        const auto& u = cfg->upstreams[ui];
         std::vector<unsigned> weights;
         std::vector<server_target> servers;
-        for (const auto& s : u.servers) {
+        for (std::size_t si = 0; si < u.servers.size(); ++si) {
+            const auto& s = u.servers[si];
             auto& pool = pools_[s.address.text()];
             if (!pool) pool = std::make_unique<server_pool>(u.keepalive);
             pool->set_max_idle(u.keepalive);
+            shm::backend_handle h = handles && ui < handles->size() && si < (*handles)[ui].size()
+                                        ? (*handles)[ui][si]
+                                        : shm::backend_handle{};
             servers.push_back({tcp::endpoint(asio::ip::make_address(s.address.host), s.address.port),
-                               s.address.text(), pool.get()});
+                               s.address.text(), pool.get(), h});
             weights.push_back(s.weight);
         }
         round_robin rr(weights);

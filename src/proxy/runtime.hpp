@@ -18,6 +18,7 @@
 #include "proxy/deadline.hpp"
 #include "proxy/router.hpp"
 #include "proxy/upstream_pool.hpp"
+#include "shm/shared_state.hpp"
 
 namespace bulwark::proxy {
 
@@ -25,6 +26,7 @@ struct server_target {
     tcp::endpoint endpoint;
     std::string text;  // "127.0.0.1:9001", for logs
     server_pool* pool;
+    shm::backend_handle shared;  // state shared by all workers (invalid: not tracked)
 };
 
 struct upstream_target {
@@ -76,11 +78,22 @@ public:
     virtual void close_if_idle() = 0;
 };
 
+/// What a worker's runtime is built from.
+struct runtime_setup {
+    config::snapshot cfg;
+    int access_log_fd = -1;
+    unsigned worker_index = 0;  // also the worker's slot in the shared gauges
+    shm::shared_state* shared = nullptr;
+    const shm::backend_handles* handles = nullptr;
+};
+
 class runtime {
 public:
-    /// `worker_index` staggers the balancers' starting points, so workers do not all send their
-    /// first requests to the same server.
-    runtime(asio::io_context& io, config::snapshot cfg, int access_log_fd, unsigned worker_index = 0);
+    explicit runtime(asio::io_context& io, const runtime_setup& setup);
+
+    unsigned worker_index() const { return worker_index_; }
+    /// Shared state; null only in processes that run without one (unit tests).
+    shm::shared_state* shared() const { return shared_; }
 
     asio::io_context& io() { return io_; }
     const std::shared_ptr<generation>& current() const { return current_; }
@@ -108,9 +121,10 @@ public:
     void tick();
 
 private:
-    std::shared_ptr<generation> build_generation(config::snapshot cfg);
+    std::shared_ptr<generation> build_generation(config::snapshot cfg, const shm::backend_handles* handles);
 
     unsigned worker_index_;
+    shm::shared_state* shared_;
 
     asio::io_context& io_;
     cached_clock clock_;

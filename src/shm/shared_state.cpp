@@ -64,3 +64,22 @@ shared_state shared_state::open_existing(const std::string& dir) {
 }
 
 }  // namespace bulwark::shm
+
+namespace bulwark::shm {
+
+backend_handles register_backends(backend_table& table, const config::config& cfg, std::string& notes) {
+    backend_handles handles;
+    std::uint64_t gen = table.begin_generation();
+    for (const auto& u : cfg.upstreams) {
+        auto& row = handles.emplace_back();
+        for (const auto& s : u.servers) {
+            std::string error;
+            auto h = table.find_or_add(u.name, s.address.text(), gen, &error);
+            if (!h) notes += "upstream \"" + u.name + "\" server " + s.address.text() + ": " + error + "\n";
+            row.push_back(h.value_or(backend_handle{}));
+        }
+    }
+    return handles;
+}
+
+}  // namespace bulwark::shm

@@ -36,3 +36,19 @@ private:
 };
 
 }  // namespace bulwark::shm
+
+#include <vector>
+
+#include "config/model.hpp"
+
+namespace bulwark::shm {
+
+/// Handles of every server, [upstream index][server index] as in the config.
+using backend_handles = std::vector<std::vector<backend_handle>>;
+
+/// Master, before forking (and on reload): finds or adds every configured server in the backend table,
+/// so servers that stay keep their state. Servers the table has no room for get an invalid handle
+/// (their shared state is then not tracked) and are reported in `notes`.
+backend_handles register_backends(backend_table& table, const config::config& cfg, std::string& notes);
+
+}  // namespace bulwark::shm
