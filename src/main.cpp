@@ -14,6 +14,7 @@
 #include "process/master.hpp"
 #include "process/pidfile.hpp"
 #include "process/privileges.hpp"
+#include "process/status.hpp"
 #include "shm/shared_state.hpp"
 
 #ifndef BULWARK_SYSCONFDIR
@@ -38,10 +39,10 @@ struct options {
 
 void usage(FILE* out) {
     std::fprintf(out,
-                 "usage: bulwark [-c FILE] [-t] [-s reopen|quit|stop] [-V] [--foreground] [--list-keys]\n"
+                 "usage: bulwark [-c FILE] [-t] [-s reopen|quit|stop|status] [-V] [--foreground] [--list-keys]\n"
                  "  -c FILE        configuration file (default %s/bulwark/bulwark.ini)\n"
                  "  -t             check the configuration and exit\n"
-                 "  -s SIGNAL      send reopen, quit or stop to the running master\n"
+                 "  -s SIGNAL      send reopen, quit or stop to the running master; status prints the shared state\n"
                  "  -V             print the version and exit\n"
                  "  --foreground   do not detach from the terminal\n"
                  "  --list-keys    print every configuration key with its type and default\n",
@@ -168,6 +169,7 @@ int main(int argc, char** argv) {
         std::printf("configuration OK\n");
         return 0;
     }
+    if (o.signal == "status") return process::print_status(*r.cfg);
     if (!o.signal.empty()) return process::send_control(*r.cfg, o.signal);
     return start(r.cfg, o);
 }

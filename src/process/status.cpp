@@ -1,0 +1,46 @@
+// process/status: formats backend_table snapshots and limit counters as aligned columns.
+#include "process/status.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <exception>
+
+#include "limit/rate.hpp"
+#include "shm/shared_state.hpp"
+
+namespace bulwark::process {
+
+int print_status(const config::config& cfg) {
+    std::optional<shm::shared_state> st;
+    try {
+        st = shm::shared_state::open_existing(cfg.global.state_dir);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bulwark: no shared state in %s (is bulwark running?): %s\n",
+                     cfg.global.state_dir.c_str(), e.what());
+        return 1;
+    }
+    auto& table = st->backends();
+    std::printf("%-16s %-24s %-9s %8s %12s %10s %14s %14s\n", "UPSTREAM", "SERVER", "STATE", "ACTIVE", "REQUESTS",
+                "FAILURES", "BYTES_IN", "BYTES_OUT");
+    for (const auto& u : cfg.upstreams) {
+        for (const auto& s : u.servers) {
+            const std::string addr = s.address.text();
+            for (auto h : table.live()) {
+                auto snap = table.snapshot(h);
+                if (snap.upstream != u.name || snap.address != addr) continue;
+                std::printf("%-16s %-24s %-9s %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+                            u.name.c_str(), addr.c_str(), std::string(shm::backend_state_name(snap.state)).c_str(),
+                            snap.active, snap.requests, snap.failures, snap.bytes_in, snap.bytes_out);
+            }
+        }
+    }
+    if (!cfg.limits.empty()) {
+        std::printf("\n%-16s %12s\n", "LIMIT", "LIMITED");
+        for (std::size_t i = 0; i < cfg.limits.size(); ++i)
+            std::printf("%-16s %12" PRIu64 "\n", cfg.limits[i].name.c_str(),
+                        st->limits().limited(limit::limit_id_of(i)));
+    }
+    return 0;
+}
+
+}  // namespace bulwark::process
