@@ -1,6 +1,7 @@
 // main: the command line. Validates the config (-t), talks to a running master (-s), or starts one:
 // load config → resolve the worker identity → open logs → bind listeners → daemonize → run the master.
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <cstring>
 #include <string>
@@ -39,10 +40,11 @@ struct options {
 
 void usage(FILE* out) {
     std::fprintf(out,
-                 "usage: bulwark [-c FILE] [-t] [-s reopen|quit|stop|status] [-V] [--foreground] [--list-keys]\n"
+                 "usage: bulwark [-c FILE] [-t] [-s reload|reopen|quit|stop|status] [-V] [--foreground] [--list-keys]\n"
                  "  -c FILE        configuration file (default %s/bulwark/bulwark.ini)\n"
                  "  -t             check the configuration and exit\n"
-                 "  -s SIGNAL      send reopen, quit or stop to the running master; status prints the shared state\n"
+                 "  -s SIGNAL      reload (waits for the outcome), reopen, quit or stop the running master;\n"
+                 "                 status prints the shared state\n"
                  "  -V             print the version and exit\n"
                  "  --foreground   do not detach from the terminal\n"
                  "  --list-keys    print every configuration key with its type and default\n",
@@ -152,6 +154,11 @@ int main(int argc, char** argv) {
     if (o.list_keys) {
         list_keys();
         return 0;
+    }
+    // Absolute, so the daemon (whose working directory is /) can read it again on reload.
+    if (char* real = ::realpath(o.config.c_str(), nullptr)) {
+        o.config = real;
+        std::free(real);
     }
     config::load_result r = config::load_file(o.config);
     if (!r.errors.empty()) {

@@ -96,7 +96,7 @@ constexpr std::array key_table{
              false, "how a server is chosen for each request"},
     key_spec{"upstream", "hash_key", text, "uri", "uri|client_ip|header:NAME", false, false,
              "what balance = hash hashes"},
-    key_spec{"upstream", "health_check", text, "", "METHOD /path", false, false,
+    key_spec{"upstream", "health_check", phrase, "", "METHOD /path", false, false,
              "active health check request sent by the monitor process; no active checks without it"},
     key_spec{"upstream", "health_interval", duration, "2s", "", false, false, "time between two active checks of a server"},
     key_spec{"upstream", "health_timeout", duration, "1s", "", false, false, "time an active check may take"},
@@ -169,6 +169,7 @@ std::string_view type_name(value_type t) {
     case size: return "size";
     case duration: return "duration";
     case text: return "string";
+    case phrase: return "text";
     case path: return "path";
     case log_target: return "log target";
     case choice: return "choice";

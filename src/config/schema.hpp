@@ -13,6 +13,7 @@ enum class value_type {
     size,           // 64k, 1m
     duration,       // 500ms, 30s
     text,           // free-form word (user name, host name)
+    phrase,         // words separated by spaces (a request line)
     path,           // file path; relative paths resolve against the config file's directory
     log_target,     // path, "stderr", or "off" where allowed
     choice,         // one of `allowed` ("a|b|c")

@@ -121,6 +121,7 @@ std::string check_value(const key_spec& key, std::string_view value) {
         if (has_space(value)) return "expected a single word";
         return {};
     case path:
+    case phrase:
         return {};
     case log_target:
         if (value == "off" && key.allowed.find("off") == std::string_view::npos)

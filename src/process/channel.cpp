@@ -8,7 +8,7 @@
 
 namespace bulwark::process {
 namespace {
-constexpr std::size_t max_fds = 8;
+constexpr std::size_t max_fds = 64;  // listening sockets travel on reload
 constexpr std::size_t max_payload = 1 << 20;
 }  // namespace
 

@@ -12,6 +12,8 @@ enum class message_type : std::uint32_t {
     ready = 1,        // child → master: serving
     stop = 2,         // master → child: graceful stop (drain, then exit)
     reopen_logs = 3,  // master → child: fds[0] error log, fds[1] access log (or none)
+    config = 4,       // master → worker: a config_update (process/config_message.hpp), listener fds
+    config_done = 5,  // worker → master: empty payload when applied, else the reason it was not
 };
 
 struct message {

@@ -7,9 +7,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <thread>
 #include <unistd.h>
 
+#include "process/master.hpp"
 #include "process/pidfile.hpp"
 
 namespace bulwark::process {
@@ -34,13 +37,53 @@ bool process_gone(pid_t pid) {
 
 }  // namespace
 
+namespace {
+
+// Asks the master over its control socket and prints the outcome; the master answers once every
+// worker has applied the new configuration (or says why it refused it).
+int request_reload(const config::config& cfg) {
+    const std::string path = control_socket_path(cfg);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        std::fprintf(stderr, "bulwark: cannot reach the master at %s: %s (is bulwark running?)\n", path.c_str(),
+                     std::strerror(errno));
+        if (fd >= 0) ::close(fd);
+        return 1;
+    }
+    timeval tv{60, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::send(fd, "reload", 6, MSG_NOSIGNAL);
+    std::string reply(64 * 1024, '\0');
+    ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
+    ::close(fd);
+    if (n <= 0) {
+        std::fprintf(stderr, "bulwark: no answer from the master about the reload\n");
+        return 1;
+    }
+    reply.resize(static_cast<std::size_t>(n));
+    if (reply.starts_with("ok")) {
+        std::printf("configuration reloaded\n");
+        return 0;
+    }
+    std::fprintf(stderr, "bulwark: reload refused, the previous configuration is still serving:\n%s",
+                 reply.substr(reply.find('\n') + 1).c_str());
+    return 1;
+}
+
+}  // namespace
+
 int send_control(const config::config& cfg, const std::string& action) {
+    if (action == "reload") return request_reload(cfg);
     int sig;
     if (action == "quit") sig = SIGQUIT;
     else if (action == "stop") sig = SIGTERM;
     else if (action == "reopen") sig = SIGUSR1;
     else {
-        std::fprintf(stderr, "bulwark: unknown signal \"%s\" (allowed: reopen, quit, stop)\n", action.c_str());
+        std::fprintf(stderr, "bulwark: unknown signal \"%s\" (allowed: reload, reopen, quit, stop, status)\n",
+                     action.c_str());
         return 2;
     }
     std::string error;

@@ -16,7 +16,9 @@ namespace {
 
 constexpr int backlog = 4096;
 
-int bind_one(const config::endpoint& ep, std::string& error) {
+}  // namespace
+
+int open_listener(const config::endpoint& ep, std::string& error) {
     sockaddr_storage ss{};
     socklen_t len;
     if (ep.ipv6) {
@@ -49,12 +51,10 @@ int bind_one(const config::endpoint& ep, std::string& error) {
     return fd;
 }
 
-}  // namespace
-
 bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error) {
     for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
         for (const auto& ep : cfg.listeners[i].binds) {
-            int fd = bind_one(ep, error);
+            int fd = open_listener(ep, error);
             if (fd < 0) {
                 close_listeners(out);
                 return false;

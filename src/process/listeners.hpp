@@ -15,6 +15,9 @@ struct listening_socket {
     std::string address;     // "127.0.0.1:8080"
 };
 
+/// Binds one address; returns the fd or -1 with `error` set.
+int open_listener(const config::endpoint& ep, std::string& error);
+
 /// Binds every `bind` of every listener; on failure closes what it opened and fills `error`.
 bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error);
 void close_listeners(std::vector<listening_socket>& sockets);

@@ -30,6 +30,9 @@ struct master_startup {
 /// Runs the master until it stops; listeners, logs and shared memory are ready. Returns the exit status.
 int run_master(master_startup startup, const master_options& opts);
 
+/// Where the master listens for `bulwark -s reload`.
+std::string control_socket_path(const config::config& cfg);
+
 /// Opens the access log as configured: fd, -1 for "off", or 2 for stderr.
 bool open_access_log(const config::config& cfg, int& fd, std::string& error);
 

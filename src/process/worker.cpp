@@ -9,7 +9,9 @@
 
 #include "core/asio.hpp"
 #include "core/log.hpp"
+#include "config/loader.hpp"
 #include "process/channel.hpp"
+#include "process/config_message.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/runtime.hpp"
 
@@ -25,17 +27,8 @@ public:
                                    sweep_(io_.get_executor()), signals_(io_, SIGQUIT, SIGTERM, SIGINT) {}
 
     int run() {
-        for (const auto& l : *args_.listeners) {
-            auto& acc = acceptors_.emplace_back(std::make_unique<tcp_acceptor>(io_.get_executor()));
-            error_code ec;
-            int family = l.address.starts_with("[") ? AF_INET6 : AF_INET;
-            acc->assign(family == AF_INET6 ? tcp::v6() : tcp::v4(), ::dup(l.fd), ec);
-            if (ec) {
-                BW_LOG(crit, "cannot use listening socket %s: %s", l.address.c_str(), ec.message().c_str());
-                return 1;
-            }
-            asio::co_spawn(io_, accept_loop(*acc, l.listener_index), asio::detached);
-        }
+        for (const auto& l : *args_.listeners)
+            if (!add_listening(::dup(l.fd), l.listener_index, l.address)) return 1;
         schedule_sweep();
         wait_channel();
         wait_signals();
@@ -60,15 +53,41 @@ private:
         });
     }
 
-    task<void> accept_loop(tcp_acceptor& acc, int listener_index) {
+    // One listening socket: its address identifies it across reloads, its listener index may change.
+    struct listening {
+        listening(asio::io_context& io, int index, std::string addr)
+            : acceptor(io.get_executor()), listener_index(index), address(std::move(addr)) {}
+        tcp_acceptor acceptor;
+        int listener_index;
+        std::string address;
+        bool removed = false;
+    };
+
+    /// Takes ownership of `fd` and starts accepting on it.
+    bool add_listening(int fd, int listener_index, const std::string& address) {
+        auto l = std::make_unique<listening>(io_, listener_index, address);
+        error_code ec;
+        l->acceptor.assign(address.starts_with("[") ? tcp::v6() : tcp::v4(), fd, ec);
+        if (ec) {
+            BW_LOG(crit, "cannot use listening socket %s: %s", address.c_str(), ec.message().c_str());
+            ::close(fd);
+            return false;
+        }
+        asio::co_spawn(io_, accept_loop(*l), asio::detached);
+        acceptors_.push_back(std::move(l));
+        return true;
+    }
+
+    task<void> accept_loop(listening& l) {
+        tcp_acceptor& acc = l.acceptor;
         for (;;) {
             error_code ec;
             co_await wait_for_capacity();
-            if (stopping_) co_return;
+            if (stopping_ || l.removed) co_return;
             tcp_socket socket(io_.get_executor());
             co_await acc.async_accept(socket, asio::redirect_error(use_task, ec));
             if (ec) {
-                if (stopping_ || ec == asio::error::operation_aborted) co_return;
+                if (stopping_ || l.removed || ec == asio::error::operation_aborted) co_return;
                 // Out of descriptors or memory: log and pause rather than spin on the error.
                 BW_LOG(error, "accept() failed: %s", ec.message().c_str());
                 steady_timer pause(io_.get_executor(), std::chrono::milliseconds(100));
@@ -76,7 +95,7 @@ private:
                 continue;
             }
             rt_.connection_opened();
-            asio::co_spawn(io_, proxy::client_session::serve(rt_, std::move(socket), listener_index), asio::detached);
+            asio::co_spawn(io_, proxy::client_session::serve(rt_, std::move(socket), l.listener_index), asio::detached);
         }
     }
 
@@ -130,6 +149,9 @@ private:
         case message_type::stop:
             start_stop("master request");
             break;
+        case message_type::config:
+            apply_config(m);
+            break;
         case message_type::reopen_logs:
             if (!m.fds.empty()) log::adopt_fd(m.fds[0]);
             if (m.fds.size() > 1) rt_.access_log().replace_fd(m.fds[1]);
@@ -141,14 +163,59 @@ private:
         }
     }
 
+    // Reload in place: the new snapshot serves new requests (in-flight ones finish on theirs), and the
+    // listening sockets are brought in line with the new listeners.
+    void apply_config(message& m) {
+        std::string error;
+        auto update = decode_config_update(m.payload);
+        if (!update) {
+            error = "malformed configuration message";
+        } else if (auto loaded = config::load_text(update->text, update->file); !loaded.errors.empty()) {
+            error = loaded.errors.front().text();
+        } else {
+            log::set_level(loaded.cfg->global.log_level);
+            rt_.apply(loaded.cfg, update->handles);
+            sync_listening(update->listeners, m.fds);
+            m.fds.clear();
+        }
+        for (int fd : m.fds) ::close(fd);
+        if (!error.empty()) BW_LOG(error, "reload refused: %s", error.c_str());
+        send_message(args_.channel_fd, {message_type::config_done, error, {}});
+    }
+
+    void sync_listening(const std::vector<std::pair<int, std::string>>& wanted, const std::vector<int>& fds) {
+        for (auto& l : acceptors_) l->removed = true;
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            int fd = i < fds.size() ? fds[i] : -1;
+            listening* existing = nullptr;
+            for (auto& l : acceptors_)
+                if (l->address == wanted[i].second && l->acceptor.is_open()) existing = l.get();
+            if (existing) {
+                existing->removed = false;
+                existing->listener_index = wanted[i].first;
+                if (fd >= 0) ::close(fd);
+            } else if (fd >= 0 && !stopping_) {
+                add_listening(fd, wanted[i].first, wanted[i].second);
+                BW_LOG(info, "listening on %s", wanted[i].second.c_str());
+            }
+        }
+        // Closed ones stay in the list until the worker exits: their accept loop may still hold them.
+        for (auto& l : acceptors_) {
+            if (!l->removed || !l->acceptor.is_open()) continue;
+            BW_LOG(info, "no longer listening on %s", l->address.c_str());
+            error_code ec;
+            l->acceptor.close(ec);  // its accept loop sees `removed` and ends
+        }
+    }
+
     void start_stop(const char* why) {
         if (stopping_) return;
         stopping_ = true;
         stop_deadline_ = rt_.now() + rt_.settings().shutdown_timeout;
         BW_LOG(info, "graceful stop (%s): %zu connections to finish", why, rt_.session_count());
-        for (auto& acc : acceptors_) {
+        for (auto& l : acceptors_) {
             error_code ec;
-            acc->close(ec);
+            l->acceptor.close(ec);
         }
         rt_.start_drain();
     }
@@ -159,7 +226,7 @@ private:
     asio::posix::basic_stream_descriptor<executor> channel_;
     steady_timer sweep_;
     asio::basic_signal_set<executor> signals_;
-    std::vector<std::unique_ptr<tcp_acceptor>> acceptors_;
+    std::vector<std::unique_ptr<listening>> acceptors_;
     bool stopping_ = false;
     proxy::time_point stop_deadline_{};
 };

@@ -58,9 +58,20 @@ task<void> client_session::run() {
     for (;;) {
         head_status st = co_await read_head();
         if (st != head_status::ready) break;
-        if (gen_ != rt_.current()) gen_ = rt_.current();
+        // A reload since the last request: this one uses the new configuration, unless its listener
+        // was removed, in which case it is served on the old one and the connection then closes.
+        bool listener_gone = false;
+        if (gen_ != rt_.current()) {
+            int idx = rt_.current()->listener_index(gen_->cfg->listeners[static_cast<std::size_t>(listener_)].name);
+            if (idx >= 0) {
+                gen_ = rt_.current();
+                listener_ = idx;
+            } else {
+                listener_gone = true;
+            }
+        }
         exchange ex(*this);
-        bool keep = co_await ex.run();
+        bool keep = co_await ex.run() && !listener_gone;
         first_request_ = false;
         if (!keep || rt_.draining()) break;
     }

@@ -52,6 +52,28 @@ std::uint64_t runtime::random() {
     return z ^ (z >> 31);
 }
 
+int generation::listener_index(const std::string& name) const {
+    for (std::size_t i = 0; i < cfg->listeners.size(); ++i)
+        if (cfg->listeners[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+void runtime::apply(config::snapshot cfg, const shm::backend_handles& handles) {
+    auto gen = build_generation(std::move(cfg), &handles);
+    // Servers that left the configuration: their idle connections go now, and connections still in
+    // use are closed when their exchange ends (no idle slots). The pool objects themselves stay, as
+    // exchanges of the old generation still point at them.
+    for (auto& [address, pool] : pools_) {
+        bool listed = false;
+        for (const auto& u : gen->upstreams)
+            for (const auto& s : u.servers) listed |= s.pool == pool.get();
+        if (listed) continue;
+        pool->set_max_idle(0);
+        pool->expire(time_point::max(), std::chrono::milliseconds(0));
+    }
+    current_ = std::move(gen);
+}
+
 void runtime::start_drain() {
     draining_ = true;
     // close_if_idle may unlink the session from the list, so step before calling it.

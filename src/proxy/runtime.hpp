@@ -37,6 +37,9 @@ struct upstream_target {
 
 /// What one config snapshot means to a worker; requests hold it for their whole life.
 struct generation {
+    /// Index of the listener called `name` in this generation, or -1 when it was removed.
+    int listener_index(const std::string& name) const;
+
     config::snapshot cfg;
     std::vector<upstream_target> upstreams;
     std::vector<router> routers;  // one per listener
@@ -113,6 +116,10 @@ public:
     bool draining() const { return draining_; }
     /// Stops new requests on idle connections; in-flight exchanges finish and then close.
     void start_drain();
+
+    /// Reload: new requests use `cfg` from now on; exchanges in flight keep the generation they hold.
+    /// Pools of servers that stay are kept; pools of servers no longer listed close when idle.
+    void apply(config::snapshot cfg, const shm::backend_handles& handles);
 
     /// Fast non-cryptographic randomness (request ids), seeded from the kernel once per worker.
     std::uint64_t random();
