@@ -17,6 +17,7 @@
 #include "process/pidfile.hpp"
 #include "process/supervisor.hpp"
 #include "process/worker.hpp"
+#include "health/monitor.hpp"
 
 namespace bulwark::process {
 namespace {
@@ -35,6 +36,7 @@ int supervisor::run() {
     if (!setup_signals()) return 1;
     open_control_socket();
     for (unsigned i = 0; i < cfg_->global.workers; ++i) spawn(add_worker());
+    start_monitor_if_needed();
     for (;;) {
         if (state_ == master_state::draining && live_children() == 0) break;
         if (state_ == master_state::terminating && live_children() == 0) break;
@@ -89,6 +91,16 @@ child& supervisor::add_worker() {
     return workers_.back();
 }
 
+// Active health checks run in one process for all workers: one probe per interval, not one per worker.
+void supervisor::start_monitor_if_needed() {
+    bool needed = false;
+    for (const auto& u : cfg_->upstreams) needed |= u.health.enabled;
+    if (!needed || !shared_) return;
+    child& m = add_worker();
+    m.monitor = true;
+    spawn(m);
+}
+
 void supervisor::spawn(child& c) {
     int ch[2];
     if (!make_channel(ch)) {
@@ -112,6 +124,15 @@ void supervisor::spawn(child& c) {
         if (control_client_ >= 0) ::close(control_client_);
         for (auto& other : workers_)
             if (other.channel >= 0) ::close(other.channel);
+        if (c.monitor) {
+            close_listeners(listeners_);
+            std::string error;
+            if (!drop_privileges(id_, error)) {
+                BW_LOG(crit, "monitor: %s", error.c_str());
+                ::_exit(2);
+            }
+            ::_exit(health::run_monitor({cfg_, &shared_->backends(), master_pid, ch[1]}));
+        }
         worker_args a{static_cast<int>(c.slot), master_pid, cfg_, &listeners_, ch[1], access_fd_, id_, shared_, &handles_};
         ::_exit(run_worker(a));
     }
@@ -122,7 +143,8 @@ void supervisor::spawn(child& c) {
     c.awaiting_config = false;
     c.started = clock::now();
     c.respawn_at = clock::time_point::max();
-    BW_LOG(info, "started worker %u (pid %d)", c.slot, static_cast<int>(pid));
+    if (c.monitor) BW_LOG(info, "started the health-check monitor (pid %d)", static_cast<int>(pid));
+    else BW_LOG(info, "started worker %u (pid %d)", c.slot, static_cast<int>(pid));
 }
 
 void supervisor::schedule_respawn(child& c) {
@@ -232,7 +254,12 @@ void supervisor::reap() {
             c.channel = -1;
             if (c.awaiting_config) config_applied(c, "worker exited before applying the configuration");
             // Its requests are gone: zero its active-request gauges so least_conn does not drift.
-            if (shared_) shared_->backends().reset_worker_slot(c.slot);
+            if (shared_) {
+                shared_->backends().reset_worker_slot(c.slot);
+                // Its connections are gone too; per-address counts cannot be told apart by worker, so
+                // they restart from zero (briefly lenient rather than locking clients out).
+                if (!c.retiring && !c.monitor) shared_->limits().forget_connections();
+            }
             if (!c.retiring && (state_ == master_state::starting || state_ == master_state::running))
                 schedule_respawn(c);
         }

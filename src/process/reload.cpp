@@ -108,6 +108,7 @@ std::string supervisor::reload() {
         for (auto& c : workers_)
             if (!c.retiring) retire(c);
         for (unsigned i = 0; i < cfg_->global.workers; ++i) spawn(add_worker());
+        start_monitor_if_needed();
         return {};
     }
     config_update update{opts_.config_path, text.str(), handles_, {}};
@@ -117,9 +118,14 @@ std::string supervisor::reload() {
         fds.push_back(l.fd);
     }
     const std::string payload = encode(update);
+    // The monitor is restarted on the new configuration (its probes are cheap to begin again; the
+    // streaks it keeps are in shared memory).
+    for (auto& c : workers_)
+        if (c.monitor && !c.retiring) retire(c);
+    start_monitor_if_needed();
     unsigned running = 0;
     for (auto& c : workers_) {
-        if (c.retiring || c.pid <= 0 || c.channel < 0) continue;
+        if (c.retiring || c.monitor || c.pid <= 0 || c.channel < 0) continue;
         if (++running > cfg_->global.workers) {
             retire(c);  // fewer workers wanted
             continue;

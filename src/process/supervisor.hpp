@@ -28,6 +28,7 @@ struct child {
     unsigned slot = 0;       // row in the shared gauges; also the worker's number in logs
     bool ready = false;
     bool retiring = false;   // replaced or no longer wanted: drains, then is not respawned
+    bool monitor = false;    // the health-check process rather than a worker
     bool awaiting_config = false;
     clock::time_point started{};
     unsigned failures = 0;
@@ -46,6 +47,7 @@ private:
     bool setup_signals();
     void spawn(child& c);
     child& add_worker();
+    void start_monitor_if_needed();
     void schedule_respawn(child& c);
     std::size_t live_children() const;
     void poll_once();

@@ -54,7 +54,19 @@ void client_session::close_if_idle() {
     socket_.cancel(ec);
 }
 
+bool client_session::admit_connection() {
+    const auto& l = gen_->cfg->listeners[static_cast<std::size_t>(listener_)];
+    if (l.max_conns_per_ip == 0 || !rt_.shared()) return true;
+    // Counted per listener: the scope is derived from its name, which survives reloads.
+    auto scope = static_cast<std::uint32_t>(std::hash<std::string>{}(l.name));
+    if (conn_slot_.acquire(rt_.shared()->limits(), peer_, l.max_conns_per_ip, rt_.now_ms(), scope)) return true;
+    BW_LOG(warn, "client %s: max_conns_per_ip (%u) reached on listener \"%s\", closing the connection", address_,
+           l.max_conns_per_ip, l.name.c_str());
+    return false;
+}
+
 task<void> client_session::run() {
+    if (!admit_connection()) co_return;
     for (;;) {
         head_status st = co_await read_head();
         if (st != head_status::ready) break;

@@ -12,6 +12,7 @@
 #include "core/asio.hpp"
 #include "core/cidr.hpp"
 #include "http/message.hpp"
+#include "limit/conn.hpp"
 #include "proxy/deadline.hpp"
 #include "proxy/runtime.hpp"
 
@@ -32,6 +33,7 @@ private:
     enum class head_status { ready, closed, rejected };
 
     task<void> run();
+    bool admit_connection();
     task<head_status> read_head();
     void make_room_for_head();
     task<void> reject(int status, std::string_view why);
@@ -54,6 +56,7 @@ private:
     ip_address peer_{};
     char address_[64] = {};
     std::size_t address_len_ = 0;
+    limit::conn_slot conn_slot_;  // counts this connection against max_conns_per_ip, across workers
     bool idle_ = true;
     bool first_request_ = true;
 };

@@ -52,10 +52,15 @@ bool exchange::client_wants_close() const {
     return req_.version_minor == 0 && !req_.flags.connection_keep_alive;
 }
 
+// The spine: route → admission (allow/deny, guards, rate limits) → upstream (balance, forward,
+// relay) → guard accounting → access log.
 task<bool> exchange::run() {
-    int upstream = gen_.routers[static_cast<std::size_t>(s_.listener_)].select(req_.host, req_.target);
+    const router::match match = gen_.routers[static_cast<std::size_t>(s_.listener_)].find(req_.host, req_.target);
+    route_ = match.route;
     bool keep = false;
-    if (upstream < 0) {
+    if (int refusal = co_await admit(); refusal != 0) {
+        keep = co_await respond_error(refusal);
+    } else if (match.upstream < 0) {
         keep = co_await respond_error(404);
     } else if (cfg_.max_body_size && req_.framing == http::body_framing::length &&
                req_.content_length > cfg_.max_body_size) {
@@ -63,38 +68,9 @@ task<bool> exchange::run() {
                static_cast<unsigned long long>(req_.content_length));
         keep = co_await respond_error(413);
     } else {
-        upstream_target& target = gen_.upstreams[static_cast<std::size_t>(upstream)];
-        std::uint64_t tried = 0;
-        outcome result = outcome::failed;
-        status_ = 502;
-        for (std::size_t attempt = 0; attempt < target.servers.size(); ++attempt) {
-            std::size_t idx = target.balancer.pick(tried);
-            if (idx >= target.servers.size()) break;
-            if (idx < 64) tried |= std::uint64_t{1} << idx;
-            server_target& server = target.servers[idx];
-            std::unique_ptr<upstream_conn> conn = server.pool->take(rt_.now());
-            if (!conn) conn = co_await connect(server);
-            if (!conn) continue;  // connect failed: the next server may answer (status_ says why)
-            result = co_await forward(server, *conn);
-            if (result == outcome::stale) {
-                rewind_request_body();
-                BW_LOG(info, "upstream \"%s\" server %s closed a pooled connection; retrying on a new one",
-                       target.name.c_str(), server.text.c_str());
-                conn = co_await connect(server);
-                result = conn ? co_await forward(server, *conn) : outcome::failed;
-                if (result == outcome::stale) {
-                    status_ = 502;
-                    result = outcome::failed;
-                }
-            }
-            if (result == outcome::relayed && upstream_reusable_)
-                server.pool->put(std::move(conn), rt_.now(), res_.framing == http::body_framing::none);
-            break;  // once a request went out it is not sent to another server
-        }
-        if (result == outcome::relayed) keep = !close_client_ && !upgrade_accepted_;
-        else if (result == outcome::failed) keep = co_await respond_error(status_);
-        else keep = false;
+        keep = co_await forward_to(gen_.upstreams[static_cast<std::size_t>(match.upstream)]);
     }
+    account_response();
     log_access();
     if (keep) {
         s_.begin_ = body_pos_;
@@ -327,6 +303,7 @@ task<error_code> exchange::send_to_client(const char* head, std::size_t head_len
 }
 
 void exchange::log_upstream_error(const server_target& server, std::string_view what, const error_code& ec) {
+    if (ec) upstream_io_error_ = true;
     BW_LOG(error, "upstream server %s: %.*s%s%s, client: %s, request: \"%.*s %.*s\"", server.text.c_str(),
            static_cast<int>(what.size()), what.data(), ec ? ": " : "", ec ? ec.message().c_str() : "",
            s_.address_, static_cast<int>(req_.method.size()), req_.method.data(),
@@ -342,6 +319,10 @@ task<bool> exchange::respond_error(int status) {
         // Errors carry the request id too, so a user's report can be found in the logs.
         auto end = s_.out_.find("\r\n") + 2;
         s_.out_.insert(end, "X-Request-Id: " + std::string(request_id_) + "\r\n");
+    }
+    if (status == 429 && retry_after_) {
+        auto end = s_.out_.find("\r\n") + 2;
+        s_.out_.insert(end, "Retry-After: " + std::to_string(retry_after_) + "\r\n");
     }
     if (req_.is_head) {
         // Same head, no body (RFC 9110 §9.3.2).

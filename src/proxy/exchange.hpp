@@ -12,6 +12,7 @@
 #include "http/parser.hpp"
 #include "http/message.hpp"
 #include "proxy/io.hpp"
+#include "limit/rate.hpp"
 #include "proxy/runtime.hpp"
 
 namespace bulwark::proxy {
@@ -33,6 +34,17 @@ private:
         failed,         // nothing sent to the client yet; answer status_
         client_gone,    // the client vanished or the response was cut: close
     };
+
+    // admission.cpp
+    task<int> admit();  // 0, or the status that refuses the request (403, 429)
+    limit::request_facts limit_facts();
+    void account_response();
+    std::span<const int> route_limits() const;
+
+    // upstream_stage.cpp
+    task<bool> forward_to(upstream_target& target);
+    std::size_t pick_server(upstream_target& target, std::uint64_t tried);
+    void note_result(upstream_target& target, server_target& server, bool ok, std::string_view reason);
 
     task<std::unique_ptr<upstream_conn>> connect(server_target& server);
     task<outcome> forward(server_target& server, upstream_conn& conn);
@@ -86,6 +98,9 @@ private:
     bool response_started_ = false;
     bool close_client_ = false;
     bool upstream_reusable_ = false;
+    bool upstream_io_error_ = false;  // the failure was talking to the server (passive checks count it)
+    int route_ = -1;                // index into config::routes, -1 for the listener's default
+    std::uint32_t retry_after_ = 0; // seconds, sent with a 429
     bool upgrade_ = false;          // the client asked for a protocol upgrade (WebSocket)
     bool upgrade_accepted_ = false; // the origin answered 101: the connection became a tunnel
     std::string_view request_id_;   // the request's X-Request-Id, or generated_id_

@@ -14,14 +14,21 @@ class router {
 public:
     router(const config::config& cfg, int listener_index);
 
+    struct match {
+        int upstream = -1;  // -1: 404
+        int route = -1;     // index into config::routes, -1 for the listener's default upstream
+    };
+
     /// Upstream index for this request, or -1 (404).
-    int select(std::string_view host, std::string_view target) const;
+    int select(std::string_view host, std::string_view target) const { return find(host, target).upstream; }
+    match find(std::string_view host, std::string_view target) const;
 
 private:
     struct entry {
         std::string host;
         std::string prefix;
         int upstream;
+        int route;
     };
     std::vector<entry> routes_;  // sorted: most specific first
     int default_upstream_;

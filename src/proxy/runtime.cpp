@@ -19,7 +19,7 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
     auto gen = std::make_shared<generation>();
     for (std::size_t ui = 0; ui < cfg->upstreams.size(); ++ui) {
         const auto& u = cfg->upstreams[ui];
-        std::vector<unsigned> weights;
+        std::vector<server_spec> specs;
         std::vector<server_target> servers;
         for (std::size_t si = 0; si < u.servers.size(); ++si) {
             const auto& s = u.servers[si];
@@ -31,11 +31,14 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
                                         : shm::backend_handle{};
             servers.push_back({tcp::endpoint(asio::ip::make_address(s.address.host), s.address.port),
                                s.address.text(), pool.get(), h});
-            weights.push_back(s.weight);
         }
-        round_robin rr(weights);
-        for (unsigned i = 0; i < worker_index_ % std::max<std::size_t>(1, weights.size()); ++i) rr.pick();
-        gen->upstreams.push_back({u.name, std::move(servers), std::move(rr)});
+        for (std::size_t si = 0; si < u.servers.size(); ++si)
+            specs.push_back({u.servers[si].weight, u.servers[si].max_conns, u.servers[si].backup, servers[si].text});
+        auto picker = balancer::make(u.balance, specs);
+        // Stagger the workers' starting points so they do not all send their first request to one server.
+        for (unsigned i = 0; i < worker_index_ % std::max<std::size_t>(1, specs.size()); ++i) picker->pick({});
+        std::vector<server_live> live(servers.size());
+        gen->upstreams.push_back({u.name, &u, std::move(servers), std::move(picker), std::move(live), 0});
     }
     for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
     gen->cfg = std::move(cfg);

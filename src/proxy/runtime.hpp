@@ -31,8 +31,11 @@ struct server_target {
 
 struct upstream_target {
     std::string name;
+    const config::upstream* cfg;        // owned by the generation's snapshot
     std::vector<server_target> servers;
-    round_robin balancer;
+    std::unique_ptr<balancer> picker;
+    std::vector<server_live> live;      // scratch for the picker, refreshed from shared state per pick
+    std::time_t all_down_logged = 0;    // at most one "every server is down" line per second
 };
 
 /// What one config snapshot means to a worker; requests hold it for their whole life.
@@ -103,6 +106,11 @@ public:
     const config::global_settings& settings() const { return current_->cfg->global; }
     cached_clock& clock() { return clock_; }
     time_point now() const { return clock_.now(); }
+    /// Milliseconds of CLOCK_MONOTONIC: the time base of every timestamp in shared memory.
+    std::uint64_t now_ms() const {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count());
+    }
     deadline_list& deadlines() { return deadlines_; }
     buffer_pool& buffers() { return buffers_; }
     observe::access_log& access_log() { return access_log_; }
