@@ -5,6 +5,7 @@
 #include <optional>
 #include <cstring>
 #include <string>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "config/loader.hpp"
@@ -40,10 +41,10 @@ struct options {
 
 void usage(FILE* out) {
     std::fprintf(out,
-                 "usage: bulwark [-c FILE] [-t] [-s reload|reopen|quit|stop|status] [-V] [--foreground] [--list-keys]\n"
+                 "usage: bulwark [-c FILE] [-t] [-s reload|upgrade|reopen|quit|stop|status] [-V] [--foreground] [--list-keys]\n"
                  "  -c FILE        configuration file (default %s/bulwark/bulwark.ini)\n"
                  "  -t             check the configuration and exit\n"
-                 "  -s SIGNAL      reload (waits for the outcome), reopen, quit or stop the running master;\n"
+                 "  -s SIGNAL      reload or upgrade (both wait for the outcome), reopen, quit or stop the master;\n"
                  "                 status prints the shared state\n"
                  "  -V             print the version and exit\n"
                  "  --foreground   do not detach from the terminal\n"
@@ -84,6 +85,17 @@ void list_keys() {
     }
 }
 
+// The file we were started from, resolved now: a package upgrade replaces that file, and a live upgrade
+// executes whatever is there then.
+std::string executable_path() {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return {};
+    std::string path(buf, static_cast<std::size_t>(n));
+    if (path.ends_with(" (deleted)")) path.resize(path.size() - 10);
+    return path;
+}
+
 int start(const config::snapshot& cfg, const options& o) {
     std::string error;
     process::identity id;
@@ -102,7 +114,10 @@ int start(const config::snapshot& cfg, const options& o) {
         return 1;
     }
     std::vector<process::listening_socket> listeners;
-    if (!process::open_listeners(*cfg, listeners, error)) {
+    // A live upgrade hands us the old master's listening sockets: adopt them, never bind twice.
+    std::vector<process::listening_socket> inherited = process::decode_inherited(std::getenv(process::env_inherited_fds));
+    const bool upgrading = std::getenv(process::env_upgrade_notify_fd) != nullptr;
+    if (!process::open_listeners(*cfg, listeners, error, std::move(inherited))) {
         std::fprintf(stderr, "bulwark: %s\n", error.c_str());
         BW_LOG(crit, "%s", error.c_str());
         return 1;
@@ -119,7 +134,16 @@ int start(const config::snapshot& cfg, const options& o) {
     }
     shm::backend_handles handles = shm::register_backends(shared->backends(), *cfg, notes);
     process::master_options mo{o.config, -1};
-    if (!o.foreground) {
+    mo.exe_path = executable_path();
+    if (upgrading) {
+        // Readiness goes to the old master, which drains its workers only then; our workers use the
+        // other half of the shared gauge rows while the old ones finish.
+        mo.ready_fd = std::atoi(std::getenv(process::env_upgrade_notify_fd));
+        ::fcntl(mo.ready_fd, F_SETFD, FD_CLOEXEC);
+        if (const char* base = std::getenv(process::env_slot_base)) mo.slot_base = static_cast<unsigned>(std::atoi(base));
+        for (const char* name : {process::env_inherited_fds, process::env_upgrade_notify_fd, process::env_slot_base})
+            ::unsetenv(name);
+    } else if (!o.foreground) {
         mo.ready_fd = process::daemonize();
         if (mo.ready_fd < 0) {
             std::fprintf(stderr, "bulwark: cannot daemonize: %s\n", std::strerror(errno));

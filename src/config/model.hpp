@@ -32,6 +32,7 @@ struct global_settings {
     std::string error_log;
     log::level log_level = log::level::info;
     milliseconds shutdown_timeout{30'000};
+    milliseconds upgrade_timeout{30'000};
     milliseconds client_header_timeout{60'000};
     milliseconds client_body_timeout{60'000};
     milliseconds keepalive_timeout{75'000};

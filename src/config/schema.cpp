@@ -40,6 +40,8 @@ constexpr std::array key_table{
              "least severe level written to the error log"},
     key_spec{"global", "shutdown_timeout", duration, "30s", "", false, false,
              "how long a graceful stop waits for in-flight requests before closing them"},
+    key_spec{"global", "upgrade_timeout", duration, "30s", "", false, false,
+             "how long a live upgrade waits for the new binary to become ready before rolling back"},
     key_spec{"global", "client_header_timeout", duration, "60s", "", false, false,
              "time a client has to send a complete request head"},
     key_spec{"global", "client_body_timeout", duration, "60s", "", false, false,

@@ -184,6 +184,7 @@ private:
         gl.error_log = resolve_path(v("error_log"));
         log::parse_level(v("log_level"), gl.log_level);
         gl.shutdown_timeout = *parse_duration(v("shutdown_timeout"));
+        gl.upgrade_timeout = *parse_duration(v("upgrade_timeout"));
         gl.client_header_timeout = *parse_duration(v("client_header_timeout"));
         gl.client_body_timeout = *parse_duration(v("client_body_timeout"));
         gl.keepalive_timeout = *parse_duration(v("keepalive_timeout"));

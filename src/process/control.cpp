@@ -39,9 +39,10 @@ bool process_gone(pid_t pid) {
 
 namespace {
 
-// Asks the master over its control socket and prints the outcome; the master answers once every
-// worker has applied the new configuration (or says why it refused it).
-int request_reload(const config::config& cfg) {
+// Asks the master over its control socket and prints the outcome. The master answers a reload once
+// every worker has applied the new configuration, an upgrade once the new master is ready, or says why
+// it refused.
+int request(const config::config& cfg, const std::string& command) {
     const std::string path = control_socket_path(cfg);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -53,36 +54,41 @@ int request_reload(const config::config& cfg) {
         if (fd >= 0) ::close(fd);
         return 1;
     }
-    timeval tv{60, 0};
+    auto wait = std::chrono::duration_cast<std::chrono::seconds>(cfg.global.upgrade_timeout).count() + 30;
+    timeval tv{static_cast<time_t>(wait), 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::send(fd, "reload", 6, MSG_NOSIGNAL);
+    ::send(fd, command.data(), command.size(), MSG_NOSIGNAL);
     std::string reply(64 * 1024, '\0');
     ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
     ::close(fd);
     if (n <= 0) {
-        std::fprintf(stderr, "bulwark: no answer from the master about the reload\n");
+        std::fprintf(stderr, "bulwark: no answer from the master about the %s\n", command.c_str());
         return 1;
     }
     reply.resize(static_cast<std::size_t>(n));
+    const std::string detail = reply.substr(reply.find('\n') + 1);
     if (reply.starts_with("ok")) {
-        std::printf("configuration reloaded\n");
+        if (command == "upgrade") std::printf("upgrade complete: %s", detail.c_str());
+        else std::printf("configuration reloaded\n");
         return 0;
     }
-    std::fprintf(stderr, "bulwark: reload refused, the previous configuration is still serving:\n%s",
-                 reply.substr(reply.find('\n') + 1).c_str());
+    if (command == "upgrade")
+        std::fprintf(stderr, "bulwark: upgrade failed, the previous binary is still serving:\n%s", detail.c_str());
+    else
+        std::fprintf(stderr, "bulwark: reload refused, the previous configuration is still serving:\n%s", detail.c_str());
     return 1;
 }
 
 }  // namespace
 
 int send_control(const config::config& cfg, const std::string& action) {
-    if (action == "reload") return request_reload(cfg);
+    if (action == "reload" || action == "upgrade") return request(cfg, action);
     int sig;
     if (action == "quit") sig = SIGQUIT;
     else if (action == "stop") sig = SIGTERM;
     else if (action == "reopen") sig = SIGUSR1;
     else {
-        std::fprintf(stderr, "bulwark: unknown signal \"%s\" (allowed: reload, reopen, quit, stop, status)\n",
+        std::fprintf(stderr, "bulwark: unknown signal \"%s\" (allowed: reload, upgrade, reopen, quit, stop, status)\n",
                      action.c_str());
         return 2;
     }

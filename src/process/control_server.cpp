@@ -45,10 +45,14 @@ void supervisor::accept_control() {
     char buf[64];
     ssize_t n = ::recv(c, buf, sizeof buf - 1, 0);
     std::string command = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-    auto reply_now = [c](const std::string& text) {
-        ::send(c, text.data(), text.size(), MSG_NOSIGNAL);
-        ::close(c);
-    };
+    auto reply_now = [c](const std::string& text) mutable { reply_and_close(c, text); };
+    if (command == "upgrade") {
+        if (upgrade_client_ >= 0 || upgrade_pid_ > 0) return reply_now("error\nan upgrade is already in progress\n");
+        std::string why = begin_upgrade();
+        if (!why.empty()) return reply_now("error\n" + why + "\n");
+        upgrade_client_ = c;  // answered when the new master is ready, or when it failed
+        return;
+    }
     if (command != "reload") return reply_now("error\nunknown command \"" + command + "\"\n");
     if (control_client_ >= 0) return reply_now("error\nanother reload is waiting for its outcome\n");
     std::string errors = reload();
@@ -57,11 +61,13 @@ void supervisor::accept_control() {
     control_client_ = c;  // answered by finish_reload_if_done()
 }
 
-void supervisor::answer_control(const std::string& text) {
-    if (control_client_ < 0) return;
-    ::send(control_client_, text.data(), text.size(), MSG_NOSIGNAL);
-    ::close(control_client_);
-    control_client_ = -1;
+void reply_and_close(int& fd, const std::string& text) {
+    if (fd < 0) return;
+    ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+    ::close(fd);
+    fd = -1;
 }
+
+void supervisor::answer_control(const std::string& text) { reply_and_close(control_client_, text); }
 
 }  // namespace bulwark::process

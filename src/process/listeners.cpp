@@ -2,7 +2,9 @@
 // be bound, a deep backlog (the kernel caps it at somaxconn), non-blocking for the workers' Asio.
 #include "process/listeners.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -51,18 +53,55 @@ int open_listener(const config::endpoint& ep, std::string& error) {
     return fd;
 }
 
-bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error) {
+bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error,
+                    std::vector<listening_socket> inherited) {
     for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
         for (const auto& ep : cfg.listeners[i].binds) {
+            auto it = std::find_if(inherited.begin(), inherited.end(),
+                                   [&](const listening_socket& l) { return l.address == ep.text() && l.fd >= 0; });
+            if (it != inherited.end()) {
+                ::fcntl(it->fd, F_SETFD, FD_CLOEXEC);
+                out.push_back({it->fd, static_cast<int>(i), ep.text()});
+                it->fd = -1;
+                continue;
+            }
             int fd = open_listener(ep, error);
             if (fd < 0) {
                 close_listeners(out);
+                close_listeners(inherited);
                 return false;
             }
             out.push_back({fd, static_cast<int>(i), ep.text()});
         }
     }
+    close_listeners(inherited);  // sockets the new configuration dropped
     return true;
+}
+
+std::string encode_inherited(const std::vector<listening_socket>& sockets) {
+    std::string out;
+    for (const auto& s : sockets) {
+        if (s.fd < 0) continue;
+        if (!out.empty()) out += ';';
+        out += std::to_string(s.fd) + ":" + s.address;
+    }
+    return out;
+}
+
+std::vector<listening_socket> decode_inherited(const char* env) {
+    std::vector<listening_socket> out;
+    std::string_view rest = env ? env : "";
+    while (!rest.empty()) {
+        auto semi = rest.find(';');
+        std::string_view item = rest.substr(0, semi);
+        auto colon = item.find(':');
+        if (colon != std::string_view::npos) {
+            int fd = std::atoi(std::string(item.substr(0, colon)).c_str());
+            if (fd > 2 && ::fcntl(fd, F_GETFD) >= 0) out.push_back({fd, 0, std::string(item.substr(colon + 1))});
+        }
+        rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    }
+    return out;
 }
 
 void close_listeners(std::vector<listening_socket>& sockets) {

@@ -19,7 +19,14 @@ struct listening_socket {
 int open_listener(const config::endpoint& ep, std::string& error);
 
 /// Binds every `bind` of every listener; on failure closes what it opened and fills `error`.
-bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error);
+/// Addresses found in `inherited` (a live upgrade's sockets, by address) are adopted, never re-bound;
+/// inherited sockets the configuration no longer lists are closed.
+bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error,
+                    std::vector<listening_socket> inherited = {});
+
+/// BULWARK_INHERITED_FDS: "fd:address;fd:address" as set by the old master for the new binary.
+std::string encode_inherited(const std::vector<listening_socket>& sockets);
+std::vector<listening_socket> decode_inherited(const char* env);
 void close_listeners(std::vector<listening_socket>& sockets);
 
 }  // namespace bulwark::process

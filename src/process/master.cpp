@@ -45,14 +45,19 @@ int supervisor::run() {
         respawn_due();
         enforce_deadline();
         if (reload_pending_ && clock::now() >= reload_deadline_) finish_reload_if_done(true);
+        if (upgrade_pid_ > 0 && clock::now() >= upgrade_deadline_) {
+            ::kill(upgrade_pid_, SIGKILL);
+            upgrade_failed("the new binary did not become ready within upgrade_timeout");
+        }
     }
     if (opts_.ready_fd >= 0) notify_ready("bulwark stopped before becoming ready\n");
     if (control_fd_ >= 0) {
         ::close(control_fd_);
-        ::unlink(control_path_.c_str());
+        if (!upgraded_) ::unlink(control_path_.c_str());  // after an upgrade it is the new master's
     }
     close_listeners(listeners_);
     remove_pid_file(cfg_->global.pid_file, ::getpid());
+    if (upgraded_) ::unlink((cfg_->global.pid_file + ".oldbin").c_str());
     BW_LOG(notice, "master exiting");
     return exit_status_;
 }
@@ -78,7 +83,7 @@ bool supervisor::setup_signals() {
 
 // A new worker entry on the lowest gauge slot no live or pending worker holds.
 child& supervisor::add_worker() {
-    unsigned slot = 0;
+    unsigned slot = opts_.slot_base;
     auto taken = [&](unsigned s) {
         for (const auto& c : workers_)
             if (c.slot == s) return true;
@@ -124,6 +129,7 @@ void supervisor::spawn(child& c) {
         if (control_client_ >= 0) ::close(control_client_);
         for (auto& other : workers_)
             if (other.channel >= 0) ::close(other.channel);
+        if (upgrade_fd_ >= 0) ::close(upgrade_fd_);
         if (c.monitor) {
             close_listeners(listeners_);
             std::string error;
@@ -166,13 +172,15 @@ void supervisor::poll_once() {
     std::vector<pollfd> fds;
     fds.push_back({signal_fd_, POLLIN, 0});
     fds.push_back({control_fd_, static_cast<short>(control_fd_ >= 0 ? POLLIN : 0), 0});
+    fds.push_back({upgrade_fd_, static_cast<short>(upgrade_fd_ >= 0 ? POLLIN : 0), 0});
     for (const auto& c : workers_)
         if (c.channel >= 0) fds.push_back({c.channel, POLLIN, 0});
     int r = ::poll(fds.data(), fds.size(), next_timeout_ms());
     if (r <= 0) return;
     if (fds[0].revents & POLLIN) read_signals();
     if (fds[1].revents & POLLIN) accept_control();
-    for (std::size_t k = 2; k < fds.size(); ++k) {
+    if (fds[2].revents) read_upgrade_notice();
+    for (std::size_t k = 3; k < fds.size(); ++k) {
         if (!fds[k].revents) continue;
         for (auto& c : workers_)
             if (c.channel == fds[k].fd) read_channel(c);
@@ -184,6 +192,7 @@ int supervisor::next_timeout_ms() const {
     auto next = now + milliseconds(1000);
     for (const auto& c : workers_) next = std::min(next, c.respawn_at);
     next = std::min(next, reload_deadline_);
+    next = std::min(next, upgrade_deadline_);
     if (state_ == master_state::draining || state_ == master_state::terminating) next = std::min(next, deadline_);
     for (const auto& c : workers_)
         if (c.retiring && c.pid > 0) next = std::min(next, now + milliseconds(100));
@@ -204,7 +213,11 @@ void supervisor::read_signals() {
             if (!errors.empty()) BW_LOG(error, "reload refused, still serving the previous configuration");
             break;
         }
-        case SIGUSR2: BW_LOG(notice, "SIGUSR2: live upgrade is not supported by this version; ignored"); break;
+        case SIGUSR2: {
+            std::string why = begin_upgrade();
+            if (!why.empty()) BW_LOG(error, "upgrade not started: %s", why.c_str());
+            break;
+        }
         default: break;  // SIGCHLD: reap() runs after every poll
         }
     }
@@ -246,6 +259,7 @@ void supervisor::reap() {
     int status;
     pid_t pid;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (is_upgrade_child(pid, status)) continue;
         for (auto& c : workers_) {
             if (c.pid != pid) continue;
             log_exit(c, pid, status);

@@ -14,8 +14,15 @@ namespace bulwark::process {
 
 struct master_options {
     std::string config_path;
-    int ready_fd = -1;  // daemonizing parent waits on it: "ok" or an error line
+    int ready_fd = -1;       // daemonizing parent (or the old master of an upgrade) waits on it: "ok" or an error
+    std::string exe_path;    // what a live upgrade executes
+    unsigned slot_base = 0;  // first shared-gauge row of our workers (an upgrade alternates halves)
 };
+
+// Environment of a binary started by a live upgrade.
+inline constexpr const char* env_inherited_fds = "BULWARK_INHERITED_FDS";      // "fd:address;..."
+inline constexpr const char* env_upgrade_notify_fd = "BULWARK_UPGRADE_NOTIFY_FD";  // write "ok" when ready
+inline constexpr const char* env_slot_base = "BULWARK_SLOT_BASE";
 
 /// What main() prepared as root before the master starts supervising.
 struct master_startup {

@@ -20,6 +20,9 @@ namespace bulwark::process {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+/// Sends a control answer and closes the connection (no-op when fd < 0); fd is reset to -1.
+void reply_and_close(int& fd, const std::string& text);
+
 enum class master_state { starting, running, draining, terminating };
 
 struct child {
@@ -70,6 +73,12 @@ private:
     void config_applied(child& c, const std::string& error);
     void finish_reload_if_done(bool timed_out);
 
+    // upgrade.cpp
+    std::string begin_upgrade();  // empty when the new binary was started, else why not
+    void read_upgrade_notice();
+    void upgrade_failed(const std::string& why);
+    bool is_upgrade_child(pid_t pid, int status);
+
     // control_server.cpp
     void open_control_socket();
     void accept_control();
@@ -95,6 +104,13 @@ private:
     bool reload_pending_ = false;
     std::string reload_errors_;
     clock::time_point reload_deadline_ = clock::time_point::max();
+
+    // A live upgrade in progress: the new master's pid, the pipe it reports readiness on, its deadline.
+    pid_t upgrade_pid_ = -1;
+    int upgrade_fd_ = -1;
+    clock::time_point upgrade_deadline_ = clock::time_point::max();
+    bool upgraded_ = false;  // the new master took over: we drain and leave its files alone
+    int upgrade_client_ = -1;  // `-s upgrade` waiting for the outcome
 };
 
 }  // namespace bulwark::process
