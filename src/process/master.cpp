@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "process/channel.hpp"
 #include "process/pidfile.hpp"
+#include "process/sd_notify.hpp"
 #include "process/supervisor.hpp"
 #include "process/worker.hpp"
 #include "health/monitor.hpp"
@@ -246,6 +247,7 @@ void supervisor::maybe_all_ready() {
     state_ = master_state::running;
     BW_LOG(notice, "bulwark ready: %zu workers, %zu listening sockets", workers_.size(), listeners_.size());
     notify_ready("ok\n");
+    notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()) + "\n");
 }
 
 void supervisor::notify_ready(const char* text) {
@@ -310,6 +312,7 @@ void supervisor::begin_stop(bool graceful) {
     if (graceful && (state_ == master_state::draining || state_ == master_state::terminating)) return;
     if (!graceful && state_ == master_state::terminating) return;
     state_ = graceful ? master_state::draining : master_state::terminating;
+    if (!upgraded_) notify_systemd("STOPPING=1\n");
     deadline_ = clock::now() + (graceful ? cfg_->global.shutdown_timeout : fast_stop_grace);
     BW_LOG(notice, "%s", graceful ? "graceful stop requested" : "fast stop requested");
     // Our copies of the listening sockets go now; the workers close theirs as they stop.

@@ -12,6 +12,7 @@
 #include "process/channel.hpp"
 #include "process/config_message.hpp"
 #include "process/pidfile.hpp"
+#include "process/sd_notify.hpp"
 #include "process/supervisor.hpp"
 
 namespace bulwark::process {
@@ -84,6 +85,7 @@ std::string supervisor::reload() {
         return errors;
     }
 
+    notify_systemd("RELOADING=1\n");
     // Valid: commit. Sockets not carried over are closed here (workers close their copies when they
     // apply the new configuration).
     close_listeners(listeners_);
@@ -109,6 +111,7 @@ std::string supervisor::reload() {
             if (!c.retiring) retire(c);
         for (unsigned i = 0; i < cfg_->global.workers; ++i) spawn(add_worker());
         start_monitor_if_needed();
+        notify_systemd("READY=1\n");
         return {};
     }
     config_update update{opts_.config_path, text.str(), handles_, {}};
@@ -157,6 +160,7 @@ void supervisor::finish_reload_if_done(bool timed_out) {
     }
     reload_pending_ = false;
     reload_deadline_ = clock::time_point::max();
+    notify_systemd("READY=1\n");
     if (reload_errors_.empty()) BW_LOG(notice, "configuration reloaded");
     else BW_LOG(error, "reload incomplete: %s", reload_errors_.c_str());
     answer_control(reload_errors_.empty() ? "ok\n" : "error\n" + reload_errors_);
