@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "health/passive.hpp"
 #include "process/channel.hpp"
+#include "process/child_init.hpp"
 
 namespace bulwark::health {
 namespace {
@@ -340,22 +341,10 @@ private:
     bool stopping_ = false;
 };
 
-void reset_signals() {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE}) ::signal(sig, SIG_IGN);
-    ::signal(SIGCHLD, SIG_DFL);
-}
-
 }  // namespace
 
 int run_monitor(const monitor_args& args) {
-    log::set_role("monitor");
-    ::prctl(PR_SET_NAME, "bulwark-monitor");
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != args.master_pid) return 0;  // the master died before prctl took effect
-    reset_signals();
+    if (!process::init_child("monitor", "bulwark-monitor", args.master_pid)) return 0;
     if (args.table == nullptr || !args.cfg) {
         BW_LOG(crit, "monitor started without a configuration or backend table");
         return 2;

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "config/loader.hpp"
 #include "process/channel.hpp"
+#include "process/child_init.hpp"
 #include "process/config_message.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/runtime.hpp"
@@ -231,24 +232,12 @@ private:
     proxy::time_point stop_deadline_{};
 };
 
-void reset_signals() {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE}) ::signal(sig, SIG_IGN);
-    ::signal(SIGCHLD, SIG_DFL);
-}
-
 }  // namespace
 
 int run_worker(const worker_args& args) {
     char role[32];
     std::snprintf(role, sizeof role, "worker %d", args.index);
-    log::set_role(role);
-    ::prctl(PR_SET_NAME, "bulwark-worker");
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != args.master_pid) return 0;  // the master died before prctl took effect
-    reset_signals();
+    if (!init_child(role, "bulwark-worker", args.master_pid)) return 0;
     std::string error;
     if (!drop_privileges(args.id, error)) {
         BW_LOG(crit, "%s", error.c_str());
