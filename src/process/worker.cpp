@@ -28,8 +28,10 @@ public:
                                    sweep_(io_.get_executor()), signals_(io_, SIGQUIT, SIGTERM, SIGINT) {}
 
     int run() {
+        // The fds inherited from the master become the acceptors' own: no other copy may stay open
+        // here, or a listener removed by reload would keep accepting.
         for (const auto& l : *args_.listeners)
-            if (!add_listening(::dup(l.fd), l.listener_index, l.address)) return 1;
+            if (!add_listening(l.fd, l.listener_index, l.address)) return 1;
         schedule_sweep();
         wait_channel();
         wait_signals();

@@ -48,10 +48,10 @@ task<void> client_session::serve(runtime& rt, tcp_socket socket, int listener_in
     co_await session.run();
 }
 
-void client_session::close_if_idle() {
+void client_session::drain_idle() {
     if (!idle_) return;
-    error_code ec;
-    socket_.cancel(ec);
+    auto grace = rt_.now() + drain_idle_grace;
+    if (grace < deadline_.at) deadline_.arm(grace);
 }
 
 bool client_session::admit_connection() {
@@ -131,9 +131,10 @@ task<client_session::head_status> client_session::read_head() {
                 deadline_.arm(rt_.now() + g.client_header_timeout);
             }
         } else {
-            if (rt_.draining()) co_return head_status::closed;
             idle_ = true;
-            deadline_.arm(rt_.now() + (first_request_ ? g.client_header_timeout : g.keepalive_timeout));
+            auto timeout = first_request_ ? g.client_header_timeout : g.keepalive_timeout;
+            if (rt_.draining()) timeout = std::min<std::chrono::milliseconds>(timeout, drain_idle_grace);
+            deadline_.arm(rt_.now() + timeout);
         }
         make_room_for_head();
         std::size_t got = 0;

@@ -26,7 +26,7 @@ public:
     /// Coroutine that owns the session for the connection's lifetime.
     static task<void> serve(runtime& rt, tcp_socket socket, int listener_index);
 
-    void close_if_idle() override;
+    void drain_idle() override;
 
 private:
     friend class exchange;

@@ -79,10 +79,10 @@ void runtime::apply(config::snapshot cfg, const shm::backend_handles& handles) {
 
 void runtime::start_drain() {
     draining_ = true;
-    // close_if_idle may unlink the session from the list, so step before calling it.
+    // drain_idle may end a session (unlinking it), so step before calling it.
     for (auto it = sessions_.begin(); it != sessions_.end();) {
         session_base& s = *it++;
-        s.close_if_idle();
+        s.drain_idle();
     }
     for (auto& [addr, pool] : pools_) pool->expire(time_point::max(), std::chrono::milliseconds(0));
 }

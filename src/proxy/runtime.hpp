@@ -80,8 +80,9 @@ using session_hook = boost::intrusive::list_base_hook<boost::intrusive::link_mod
 class session_base : public session_hook {
 public:
     virtual ~session_base() = default;
-    /// Draining: closes the connection now if it is between requests.
-    virtual void close_if_idle() = 0;
+    /// Draining: a connection between requests gets a short grace (drain_idle_grace) for a request
+    /// already on its way, which is answered with Connection: close; then it is closed.
+    virtual void drain_idle() = 0;
 };
 
 /// What a worker's runtime is built from.
@@ -92,6 +93,10 @@ struct runtime_setup {
     shm::shared_state* shared = nullptr;
     const shm::backend_handles* handles = nullptr;
 };
+
+/// Closing an idle keep-alive connection races with a request the client is sending; clients that
+/// reuse connections send again within milliseconds, so a second of grace avoids nearly all of it.
+inline constexpr std::chrono::milliseconds drain_idle_grace{1000};
 
 class runtime {
 public:
