@@ -113,7 +113,13 @@ task<bool> exchange::forward_to(upstream_target& target) {
             BW_LOG(info, "upstream \"%s\" server %s closed a pooled connection; retrying on a new one",
                    target.name.c_str(), server.text.c_str());
             conn = co_await connect(server);
-            result = conn ? co_await forward(server, *conn) : outcome::failed;
+            if (!conn) {
+                // The server went away (that is why it closed): nothing reached it, try the next one.
+                note_result(target, server, false, status_ == 504 ? "connect timed out" : "connect failed");
+                result = outcome::failed;
+                continue;
+            }
+            result = co_await forward(server, *conn);
             if (result == outcome::stale) {
                 status_ = 502;
                 result = outcome::failed;
