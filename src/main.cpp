@@ -133,6 +133,7 @@ int start(const config::snapshot& cfg, const options& o) {
         return 1;
     }
     shm::backend_handles handles = shm::register_backends(shared->backends(), *cfg, notes);
+    shm::register_counters(shared->counters(), *cfg, notes);
     process::master_options mo{o.config, -1};
     mo.exe_path = executable_path();
     if (upgrading) {

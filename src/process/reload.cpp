@@ -92,6 +92,7 @@ std::string supervisor::reload() {
     listeners_ = std::move(next_listeners);
     std::string notes;
     handles_ = shm::register_backends(shared_->backends(), *next, notes);
+    shm::register_counters(shared_->counters(), *next, notes);
     if (!notes.empty()) BW_LOG(warn, "%s", notes.c_str());
     const bool logs_moved = next->global.error_log != cfg_->global.error_log || next->log.access_log != cfg_->log.access_log;
     if (next->global.pid_file != cfg_->global.pid_file) {

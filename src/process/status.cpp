@@ -34,6 +34,12 @@ int print_status(const config::config& cfg) {
             }
         }
     }
+    std::printf("\n%-24s %12s %10s %10s %10s %10s %10s %14s\n", "LISTENER/ROUTE", "REQUESTS", "1XX", "2XX", "3XX",
+                "4XX", "5XX", "BYTES_OUT");
+    for (const auto& r : st->counters().rows())
+        std::printf("%-24s %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 "\n",
+                    r.key.c_str(), r.requests, r.status[0], r.status[1], r.status[2], r.status[3], r.status[4],
+                    r.bytes_out);
     if (!cfg.limits.empty()) {
         std::printf("\n%-16s %12s\n", "LIMIT", "LIMITED");
         for (std::size_t i = 0; i < cfg.limits.size(); ++i)

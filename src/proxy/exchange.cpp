@@ -71,6 +71,7 @@ task<bool> exchange::run() {
         keep = co_await forward_to(gen_.upstreams[static_cast<std::size_t>(match.upstream)]);
     }
     account_response();
+    count_request();
     log_access();
     if (keep) {
         s_.begin_ = body_pos_;
@@ -191,6 +192,7 @@ task<exchange::outcome> exchange::send_request(server_target& server, upstream_c
     }
     conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
     error_code ec = co_await send_all(conn.socket, g);
+    upstream_bytes_out_ += g.bytes();
     if (ec) {
         if (conn.reused && req_.idempotent) co_return outcome::stale;
         status_ = conn.deadline.expired ? 504 : 502;
@@ -225,6 +227,7 @@ task<exchange::outcome> exchange::stream_request_body(server_target& server, ups
         if (n < got) pipelined_.assign(relay_.get() + n, got - n);
         conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
         ec = co_await send_all(conn.socket, part);
+        upstream_bytes_out_ += part.bytes();
         if (ec) {
             status_ = conn.deadline.expired ? 504 : 502;
             log_upstream_error(server, "sending the request body failed", ec);
@@ -331,6 +334,13 @@ task<bool> exchange::respond_error(int status) {
     }
     error_code ec = co_await send_to_client(s_.out_.data(), s_.out_.size(), nullptr, 0);
     co_return !ec && !close;
+}
+
+void exchange::count_request() {
+    shm::shared_state* shared = rt_.shared();
+    if (!shared) return;
+    shared->counters().count(gen_.listener_counters[static_cast<std::size_t>(s_.listener_)], status_, body_bytes_sent_);
+    if (route_ >= 0) shared->counters().count(gen_.route_counters[static_cast<std::size_t>(route_)], status_, body_bytes_sent_);
 }
 
 void exchange::log_access() {

@@ -71,6 +71,7 @@ private:
     task<bool> respond_error(int status);
     void log_upstream_error(const server_target& server, std::string_view what, const error_code& ec);
     void log_access();
+    void count_request();
     bool client_wants_close() const;
     http::head_limits response_limits() const;
 
@@ -98,7 +99,8 @@ private:
     bool response_started_ = false;
     bool close_client_ = false;
     bool upstream_reusable_ = false;
-    bool upstream_io_error_ = false;  // the failure was talking to the server (passive checks count it)
+    bool upstream_io_error_ = false;
+    std::uint64_t upstream_bytes_out_ = 0;  // request bytes written to the server (for its totals)  // the failure was talking to the server (passive checks count it)
     int route_ = -1;                // index into config::routes, -1 for the listener's default
     std::uint32_t retry_after_ = 0; // seconds, sent with a 429
     bool upgrade_ = false;          // the client asked for a protocol upgrade (WebSocket)

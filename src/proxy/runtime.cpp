@@ -41,6 +41,10 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         gen->upstreams.push_back({u.name, &u, std::move(servers), std::move(picker), std::move(live), 0});
     }
     for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
+    for (const auto& l : cfg->listeners)
+        gen->listener_counters.push_back(shared_ ? shared_->counters().find("listener:" + l.name) : shm::counter_table::npos);
+    for (const auto& r : cfg->routes)
+        gen->route_counters.push_back(shared_ ? shared_->counters().find("route:" + r.name) : shm::counter_table::npos);
     gen->cfg = std::move(cfg);
     return gen;
 }

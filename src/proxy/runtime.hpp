@@ -46,6 +46,8 @@ struct generation {
     config::snapshot cfg;
     std::vector<upstream_target> upstreams;
     std::vector<router> routers;  // one per listener
+    std::vector<std::uint32_t> listener_counters;  // rows in the shared counter table (npos: none)
+    std::vector<std::uint32_t> route_counters;
 };
 
 /// Fixed-size byte buffers recycled per worker so relays allocate nothing once warm.

@@ -73,6 +73,8 @@ void exchange::note_result(upstream_target& target, server_target& server, bool 
     if (!shared || !server.shared.valid()) return;
     auto& table = shared->backends();
     if (!ok) table.add_failure(server.shared);
+    // Received: the response head and the body relayed; sent: the request as written.
+    table.add_bytes(server.shared, ok ? res_.head_size + body_bytes_sent_ : 0, upstream_bytes_out_);
     // As nginx: a group of one server never marks it down, as there is nothing else to send to.
     if (target.servers.size() == 1) return;
     health::outcome o = ok ? health::on_success(table, server.shared, rt_.now_ms())

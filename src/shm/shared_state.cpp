@@ -12,6 +12,7 @@ namespace {
 
 struct layout {
     std::size_t backend_bytes;
+    std::size_t counter_offset;
     std::size_t limit_offset;
     std::uint32_t limit_slots;
 };
@@ -19,7 +20,8 @@ struct layout {
 layout plan(std::size_t data_size) {
     layout l;
     l.backend_bytes = backend_table::bytes_for(shared_state::backend_capacity);
-    l.limit_offset = align_up(l.backend_bytes, cache_line_bytes);
+    l.counter_offset = align_up(l.backend_bytes, cache_line_bytes);
+    l.limit_offset = align_up(l.counter_offset + counter_table::bytes_for(), cache_line_bytes);
     if (data_size <= l.limit_offset + limit_table::bytes_for(8))
         throw std::invalid_argument("shm_size too small for the backend and limit tables");
     std::size_t rest = data_size - l.limit_offset;
@@ -48,6 +50,9 @@ shared_state shared_state::open_or_create(const std::string& dir, std::uint64_t 
     st.backends_ = backend_table::open_or_format(st.seg_.area(0, l.backend_bytes), backend_capacity, reason);
     if (!reason.empty()) notes += "backend table formatted: " + reason + "\n";
     reason.clear();
+    st.counters_ = counter_table::open_or_format(st.seg_.area(l.counter_offset, counter_table::bytes_for()), reason);
+    if (!reason.empty()) notes += "counter table formatted: " + reason + "\n";
+    reason.clear();
     st.limits_ = limit_table::open_or_format(st.seg_.area(l.limit_offset, limit_table::bytes_for(l.limit_slots)),
                                              l.limit_slots, reason);
     if (!reason.empty()) notes += "limit table formatted: " + reason + "\n";
@@ -59,6 +64,7 @@ shared_state shared_state::open_existing(const std::string& dir) {
     st.seg_ = segment::open_existing(dir + "/" + file_name, layout_version, segment_access::read_only);
     layout l = plan(st.seg_.data_size());
     st.backends_ = backend_table::attach(st.seg_.area(0, l.backend_bytes));
+    st.counters_ = counter_table::attach(st.seg_.area(l.counter_offset, counter_table::bytes_for()));
     st.limits_ = limit_table::attach(st.seg_.area(l.limit_offset, limit_table::bytes_for(l.limit_slots)));
     return st;
 }
@@ -66,6 +72,14 @@ shared_state shared_state::open_existing(const std::string& dir) {
 }  // namespace bulwark::shm
 
 namespace bulwark::shm {
+
+void register_counters(counter_table& table, const config::config& cfg, std::string& notes) {
+    auto add = [&](const std::string& key) {
+        if (table.find_or_add(key) == counter_table::npos) notes += "no room for the counters of " + key + "\n";
+    };
+    for (const auto& l : cfg.listeners) add("listener:" + l.name);
+    for (const auto& r : cfg.routes) add("route:" + r.name);
+}
 
 backend_handles register_backends(backend_table& table, const config::config& cfg, std::string& notes) {
     backend_handles handles;

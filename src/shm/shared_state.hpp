@@ -8,6 +8,7 @@
 #include <string>
 
 #include "shm/backend_table.hpp"
+#include "shm/counter_table.hpp"
 #include "shm/limit_table.hpp"
 #include "shm/segment.hpp"
 
@@ -16,7 +17,7 @@ namespace bulwark::shm {
 class shared_state {
 public:
     /// Bump when the layout below (or a table's) changes: a mismatch recreates the file.
-    static constexpr std::uint32_t layout_version = 1;
+    static constexpr std::uint32_t layout_version = 2;  // 2: counter table between backends and limits
     static constexpr std::uint32_t backend_capacity = 4096;
     static constexpr const char* file_name = "bulwark.shm";
 
@@ -27,12 +28,14 @@ public:
 
     backend_table& backends() { return *backends_; }
     limit_table& limits() { return *limits_; }
+    counter_table& counters() { return *counters_; }
     const segment& seg() const { return seg_; }
 
 private:
     segment seg_;
     std::optional<backend_table> backends_;  // views into seg_
     std::optional<limit_table> limits_;
+    std::optional<counter_table> counters_;
 };
 
 }  // namespace bulwark::shm
@@ -50,5 +53,8 @@ using backend_handles = std::vector<std::vector<backend_handle>>;
 /// so servers that stay keep their state. Servers the table has no room for get an invalid handle
 /// (their shared state is then not tracked) and are reported in `notes`.
 backend_handles register_backends(backend_table& table, const config::config& cfg, std::string& notes);
+
+/// Master: rows "listener:NAME" and "route:NAME" for every listener and route (kept across reloads).
+void register_counters(counter_table& table, const config::config& cfg, std::string& notes);
 
 }  // namespace bulwark::shm
