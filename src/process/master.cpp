@@ -154,8 +154,11 @@ void supervisor::spawn(child& c) {
     else BW_LOG(info, "started worker %u (pid %d)", c.slot, static_cast<int>(pid));
 }
 
+// A worker that had become ready and then died (killed, crashed on a request) is replaced at once, as
+// nginx does: waiting would leave its share of connections unserved. Back-off is for children that
+// die before they are ready (a start-up failure would otherwise spin).
 void supervisor::schedule_respawn(child& c) {
-    if (c.started != clock::time_point{} && clock::now() - c.started >= stable_uptime) c.failures = 0;
+    if (c.ready || (c.started != clock::time_point{} && clock::now() - c.started >= stable_uptime)) c.failures = 0;
     milliseconds delay = c.failures == 0 ? milliseconds(0)
                                          : std::min(max_backoff, milliseconds(100) * (1 << std::min(c.failures, 7u)));
     ++c.failures;

@@ -46,7 +46,7 @@ task<int> exchange::admit() {
     if (!shared || (l.limits.empty() && route_limits().empty())) co_return 0;
 
     const auto facts = limit_facts();
-    const std::uint64_t now = rt_.now_ms();
+    const std::uint64_t now = runtime::fresh_ms();
     std::uint64_t delay_ms = 0;
     for (std::span<const int> limits : {std::span<const int>(l.limits), route_limits()}) {
         if (limit::blocked(shared->limits(), limits, gen_.cfg->limits, facts, now)) {
@@ -77,7 +77,7 @@ void exchange::account_response() {
     if (!shared || (l.limits.empty() && route_limits().empty())) return;
     const auto facts = limit_facts();
     for (std::span<const int> limits : {std::span<const int>(l.limits), route_limits()})
-        if (limit::record_response(shared->limits(), limits, gen_.cfg->limits, facts, status_, rt_.now_ms()))
+        if (limit::record_response(shared->limits(), limits, gen_.cfg->limits, facts, status_, runtime::fresh_ms()))
             BW_LOG(warn, "client %s: blocked by a brute-force guard after repeated %d responses", s_.address_, status_);
 }
 

@@ -44,6 +44,7 @@ private:
     // upstream_stage.cpp
     task<bool> forward_to(upstream_target& target);
     std::size_t pick_server(upstream_target& target, std::uint64_t tried);
+    bool over_max_conns(const upstream_target& target, std::size_t idx) const;
     void note_result(upstream_target& target, server_target& server, bool ok, std::string_view reason);
 
     task<std::unique_ptr<upstream_conn>> connect(server_target& server);

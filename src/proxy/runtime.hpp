@@ -113,10 +113,18 @@ public:
     const config::global_settings& settings() const { return current_->cfg->global; }
     cached_clock& clock() { return clock_; }
     time_point now() const { return clock_.now(); }
-    /// Milliseconds of CLOCK_MONOTONIC: the time base of every timestamp in shared memory.
+    /// Milliseconds of CLOCK_MONOTONIC, cached per sweep tick: for decisions that a tick of error does
+    /// not change (is a server's down time over).
     std::uint64_t now_ms() const {
         return static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count());
+    }
+    /// Read now (vDSO, no syscall): for timestamps other workers compare with theirs (failure windows,
+    /// rate limits), where a worker's cached clock lagging another's would count wrongly.
+    static std::uint64_t fresh_ms() {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now().time_since_epoch())
+                                              .count());
     }
     deadline_list& deadlines() { return deadlines_; }
     buffer_pool& buffers() { return buffers_; }

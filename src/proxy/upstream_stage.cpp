@@ -34,6 +34,17 @@ private:
 
 }  // namespace
 
+// max_conns is checked after counting ourselves in: two workers racing for a server's last slot both
+// count first, and the fence guarantees at least one of them sees the other, so the limit holds
+// across workers (at worst both step back and the request goes elsewhere).
+bool exchange::over_max_conns(const upstream_target& target, std::size_t idx) const {
+    const unsigned max = target.cfg->servers[idx].max_conns;
+    shm::shared_state* shared = rt_.shared();
+    if (max == 0 || !shared || !target.servers[idx].shared.valid()) return false;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return shared->backends().active(target.servers[idx].shared) > max;
+}
+
 std::size_t exchange::pick_server(upstream_target& target, std::uint64_t tried) {
     shm::shared_state* shared = rt_.shared();
     if (shared) {
@@ -77,8 +88,9 @@ void exchange::note_result(upstream_target& target, server_target& server, bool 
     table.add_bytes(server.shared, ok ? res_.head_size + body_bytes_sent_ : 0, upstream_bytes_out_);
     // As nginx: a group of one server never marks it down, as there is nothing else to send to.
     if (target.servers.size() == 1) return;
-    health::outcome o = ok ? health::on_success(table, server.shared, rt_.now_ms())
-                           : health::on_failure(table, server.shared, *target.cfg, rt_.now_ms());
+    const std::uint64_t now = runtime::fresh_ms();
+    health::outcome o = ok ? health::on_success(table, server.shared, now)
+                           : health::on_failure(table, server.shared, *target.cfg, now);
     if (o.changed) health::log_change(*target.cfg, server.text, o, reason);
 }
 
@@ -103,6 +115,11 @@ task<bool> exchange::forward_to(upstream_target& target) {
         if (idx < 64) tried |= std::uint64_t{1} << idx;
         server_target& server = target.servers[idx];
         active_request gauge(rt_.shared(), server.shared, rt_.worker_index());
+        if (over_max_conns(target, idx)) {
+            // Another worker took the last slot between our pick and our count: leave it to them.
+            --attempt;
+            continue;
+        }
         std::unique_ptr<upstream_conn> conn = server.pool->take(rt_.now());
         if (!conn) conn = co_await connect(server);
         if (!conn) {

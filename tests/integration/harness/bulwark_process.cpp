@@ -210,6 +210,91 @@ long proc_vmhwm_kb(pid_t pid) {
     return std::strtol(v->c_str(), nullptr, 10);
 }
 
+long proc_status_kb(pid_t pid, std::string_view field) {
+    auto v = proc_status_field(pid, field);
+    if (!v) return -1;
+    return std::strtol(v->c_str(), nullptr, 10);
+}
+
+std::vector<pid_t> processes_with_argument(std::string_view arg) {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) return out;
+    const pid_t self = ::getpid();
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0' || pid == self) continue;
+        std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+        bool match = false;
+        for (std::size_t at = 0; at < cmdline.size();) {
+            std::size_t nul = cmdline.find('\0', at);
+            if (nul == std::string::npos) nul = cmdline.size();
+            if (std::string_view(cmdline).substr(at, nul - at) == arg) match = true;
+            at = nul + 1;
+        }
+        if (match && process_alive(static_cast<pid_t>(pid))) out.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::optional<pid_t> read_pid_file(const std::string& path) {
+    std::string s = read_text(path);
+    char* end = nullptr;
+    long v = std::strtol(s.c_str(), &end, 10);
+    if (end == s.c_str() || v <= 0) return std::nullopt;
+    return static_cast<pid_t>(v);
+}
+
+namespace {
+
+// Zombie children of this process (child_pids() leaves zombies out).
+std::vector<pid_t> zombie_children() {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) return out;
+    const pid_t self = ::getpid();
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') continue;
+        std::string comm;
+        char state = 0;
+        pid_t ppid = 0;
+        if (read_stat(static_cast<pid_t>(pid), comm, state, ppid) && ppid == self && state == 'Z')
+            out.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(d);
+    return out;
+}
+
+}  // namespace
+
+child_subreaper::child_subreaper() { active_ = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; }
+
+child_subreaper::~child_subreaper() {
+    if (!active_) return;
+    auto bulwark_children = [] {
+        std::vector<pid_t> out;
+        for (pid_t c : child_pids(::getpid()))
+            if (proc_comm(c).starts_with("bulwark")) out.push_back(c);
+        return out;
+    };
+    for (pid_t c : bulwark_children()) {
+        for (pid_t w : child_pids(c)) ::kill(w, SIGKILL);
+        ::kill(c, SIGKILL);
+    }
+    wait_until(
+        [&] {
+            for (pid_t z : zombie_children()) ::waitpid(z, nullptr, WNOHANG);
+            return bulwark_children().empty();
+        },
+        3s, 10ms);
+    for (pid_t z : zombie_children()) ::waitpid(z, nullptr, WNOHANG);
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                            const std::function<void()>& tick) {
     temp_dir tmp;
@@ -287,7 +372,7 @@ void bulwark_process::start(const config_options& o) {
 
 void bulwark_process::start(std::size_t expected_workers, std::chrono::milliseconds timeout) {
     if (pid_ > 0 && !reaped_) throw std::runtime_error("bulwark_process: already started");
-    spawn_spec s{{bulwark_bin(), "--foreground", "-c", config_path()}, dir_.file("stdout.txt"),
+    spawn_spec s{{binary(), "--foreground", "-c", config_path()}, dir_.file("stdout.txt"),
                  dir_.file("stderr.txt")};
     pid_ = spawn(s);
     reaped_ = false;
@@ -335,7 +420,27 @@ bool bulwark_process::running() {
         status_ = status;
         return false;
     }
+    if (w < 0 && errno == ECHILD) {
+        // A master adopted by follow_master() that is not (or not yet) our child.
+        if (process_alive(pid_)) return true;
+        reaped_ = true;
+        status_ = -1;  // unknown
+        return false;
+    }
+    for (auto it = former_masters_.begin(); it != former_masters_.end();) {
+        pid_t f = ::waitpid(*it, &status, WNOHANG);
+        if (f == *it || (f < 0 && errno == ECHILD)) it = former_masters_.erase(it);
+        else ++it;
+    }
     return true;
+}
+
+void bulwark_process::follow_master(pid_t pid) {
+    if (pid_ > 0 && !reaped_ && pid_ != pid) former_masters_.push_back(pid_);
+    pid_ = pid;
+    reaped_ = false;
+    status_ = 0;
+    note_workers(worker_pids());
 }
 
 std::optional<int> bulwark_process::wait_exit(std::chrono::milliseconds timeout) {
@@ -366,6 +471,20 @@ command_result bulwark_process::run(const std::vector<std::string>& args, std::c
 }
 
 void bulwark_process::kill_all() {
+    // Masters replaced by follow_master() that are still around (a test that failed half-way).
+    for (pid_t f : former_masters_) {
+        int status = 0;
+        if (::waitpid(f, &status, WNOHANG) != 0) continue;  // reaped now, or not our child
+        note_workers(child_pids(f, "bulwark-worker"));
+        for (pid_t c : child_pids(f)) ::kill(c, SIGKILL);
+        ::kill(f, SIGKILL);
+        for (int i = 0; i < 300; ++i) {
+            pid_t w = ::waitpid(f, &status, WNOHANG);
+            if (w == f || (w < 0 && errno == ECHILD)) break;
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    former_masters_.clear();
     if (pid_ <= 0) return;
     if (!reaped_) {
         // Children first (workers and any helper process), then the master.

@@ -44,6 +44,30 @@ std::optional<std::string> proc_status_field(pid_t pid, std::string_view field);
 /// Peak resident set size (VmHWM) in kB, or -1.
 long proc_vmhwm_kb(pid_t pid);
 bool process_alive(pid_t pid);  // exists and is not a zombie
+/// A field of /proc/PID/status counted in kB ("VmRSS", "RssAnon"...), or -1.
+long proc_status_kb(pid_t pid, std::string_view field);
+/// Live (non-zombie) processes other than this one with `arg` as one of their command-line arguments,
+/// e.g. a config path: a master and its workers (which fork without exec) all carry it.
+std::vector<pid_t> processes_with_argument(std::string_view arg);
+/// The pid a pid file names, if it holds a positive number.
+std::optional<pid_t> read_pid_file(const std::string& path);
+
+/// While alive, this process is a child subreaper (PR_SET_CHILD_SUBREAPER): descendants orphaned by a
+/// process that exits (the new master of a live upgrade, once the old one is gone) become our children,
+/// so tests can wait for them and nothing is left to an init that may not reap. On destruction, it kills
+/// (by pid) every remaining child whose comm starts with "bulwark", reaps every zombie child and turns
+/// the attribute off. Create it before the bulwark_process objects of a test, so it outlives them.
+class child_subreaper {
+public:
+    child_subreaper();
+    ~child_subreaper();
+    child_subreaper(const child_subreaper&) = delete;
+    child_subreaper& operator=(const child_subreaper&) = delete;
+    bool active() const { return active_; }
+
+private:
+    bool active_ = false;
+};
 
 struct command_result {
     int exit_code = -1;  // exit status, or 128+signal when killed by a signal
@@ -113,6 +137,12 @@ public:
     /// Writes the config file (bulwark.ini in the directory).
     void write_config(std::string_view text) const;
 
+    /// The executable start() runs (default bulwark_bin()), e.g. a copy that a test later replaces to
+    /// upgrade to another build. run() always uses bulwark_bin(): the command-line client stays the real
+    /// binary even when the started file is replaced by something else.
+    void set_binary(std::string path) { bin_ = std::move(path); }
+    std::string binary() const { return bin_.empty() ? bulwark_bin() : bin_; }
+
     /// Spawns `BULWARK_BIN --foreground -c bulwark.ini` and waits until `expected_workers` worker
     /// processes exist and port() accepts. Throws (with stderr and the error log) on failure.
     void start(std::size_t expected_workers = 1, std::chrono::milliseconds timeout = 10s);
@@ -139,6 +169,13 @@ public:
     /// Error log, stderr and stdout, for failure messages.
     std::string diagnostics() const;
 
+    /// After a live upgrade: `pid` (the new master, not started by this object) becomes the process this
+    /// object supervises: master_pid(), worker_pids(), signal(), running(), wait_exit() and the clean-up
+    /// apply to it. running() and wait_exit() use waitpid when it is our child (see child_subreaper),
+    /// else /proc (the exit status is then unknown: -1). The previous master is still reaped, and killed
+    /// on destruction if it is still alive.
+    void follow_master(pid_t pid);
+
     /// Runs the binary with extra arguments (e.g. {"-c", config_path(), "-s", "quit"}). While it runs,
     /// the master is reaped as soon as it exits, as its real parent (init or a supervisor) would: a
     /// `-s quit` client waiting for the master to disappear would otherwise wait on our zombie.
@@ -149,6 +186,8 @@ private:
     void note_workers(const std::vector<pid_t>& pids) const;
 
     temp_dir dir_;
+    std::string bin_;
+    std::vector<pid_t> former_masters_;  // masters replaced by follow_master(), not reaped yet
     std::uint16_t port_;
     pid_t pid_ = -1;
     bool reaped_ = true;

@@ -91,14 +91,36 @@ std::string request_head(std::string_view method, std::string_view target, const
 }
 
 http_client::http_client(std::uint16_t port, std::chrono::milliseconds timeout) : port_(port), timeout_(timeout) {
+    connect_from(nullptr);
+}
+
+http_client::http_client(std::uint16_t port, const std::string& source_ip, std::chrono::milliseconds timeout)
+    : port_(port), timeout_(timeout) {
+    connect_from(source_ip.c_str());
+}
+
+void http_client::connect_from(const char* source_ip) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) throw client_error("http_client: socket() failed");
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (source_ip) {
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source_ip, &src.sin_addr) != 1) {
+            close();
+            throw client_error(std::string("http_client: bad source address ") + source_ip);
+        }
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+            int e = errno;
+            close();
+            throw client_error(std::string("http_client: bind to ") + source_ip + " failed: " + std::strerror(e));
+        }
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
+    a.sin_port = htons(port_);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
         if (errno != EINPROGRESS) {
             int e = errno;

@@ -44,6 +44,10 @@ struct client_error : std::runtime_error {
 class http_client {
 public:
     explicit http_client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// Connects from `source_ip` (e.g. "127.0.0.2": all of 127.0.0.0/8 is local on Linux), so one test
+    /// can be several clients to per-address balancers, limits and allow/deny rules.
+    http_client(std::uint16_t port, const std::string& source_ip,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
     ~http_client();
     http_client(const http_client&) = delete;
     http_client& operator=(const http_client&) = delete;
@@ -81,6 +85,7 @@ public:
     std::uint16_t port() const { return port_; }
 
 private:
+    void connect_from(const char* source_ip);  // nullptr: the kernel's choice (127.0.0.1)
     bool fill(bool eof_ok);  // reads more into buf_; false on EOF when eof_ok
     std::string read_line();
     void read_exact(std::uint64_t n, http_response& r);

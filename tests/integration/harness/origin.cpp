@@ -1,6 +1,8 @@
 // harness/origin: Asio coroutine origin; one coroutine per connection, one thread per origin.
 #include "harness/origin.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -87,6 +89,14 @@ std::string hex64(std::uint64_t v) {
     return hex;
 }
 
+// Asio opens and accepts without SOCK_CLOEXEC: without this, the bulwark spawned by a test would
+// inherit the origin's listening socket and keep its port accepting (into a queue nobody reads) after
+// the origin stopped.
+void set_cloexec(int fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
 std::string hex_size(std::size_t k) {
     char line[32];
     std::snprintf(line, sizeof line, "%zx\r\n", k);
@@ -123,6 +133,10 @@ struct origin::impl {
     std::map<std::string, raw_script> raws;        // under mu
     std::atomic<std::size_t> ws_frames{0};
     std::atomic<std::size_t> ws_unmasked{0};
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::size_t> max_in_flight{0};
+    std::map<std::string, std::size_t, std::less<>> per_path;  // under mu
+    std::map<std::string, int, std::less<>> statuses;          // under mu: set_status() overrides
     bool stopped = false;
     static constexpr std::size_t max_log = 10000;
 
@@ -141,6 +155,20 @@ struct origin::impl {
 
     task<void> accept_loop();
     task<void> session(origin_detail::connection* c);  // takes ownership
+
+    // A request head arrived for `path`: counts it and returns its set_status() override (0: none).
+    int arrived(std::string_view path) {
+        std::size_t now = in_flight.fetch_add(1) + 1;
+        std::size_t seen = max_in_flight.load();
+        while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+        }
+        std::lock_guard lk(mu);
+        auto it = per_path.find(path);
+        if (it == per_path.end()) per_path.emplace(std::string(path), 1);
+        else ++it->second;
+        auto st = statuses.find(path);
+        return st == statuses.end() ? 0 : st->second;
+    }
 };
 
 namespace origin_detail {
@@ -158,6 +186,8 @@ public:
             std::size_t log_index = o_.note(req);
             bool keep_alive = wants_keep_alive(req);
             std::string path = req.target.substr(0, req.target.find('?'));
+            const int override_status = o_.arrived(path);
+            in_flight_guard flight{o_.in_flight};  // until the response is written or the connection ends
 
             auto expect = req.header("expect");
             if (expect && iequals(*expect, "100-continue") && has_body(req)) {
@@ -186,7 +216,12 @@ public:
             // Non-streamed answers are built by prepare() and sent by flush().
             enum class how { prepared, sized, chunked, hang, raw, websocket } send = how::prepared;
             std::uint64_t n = 0;
-            if (path == "/echo") {
+            if (override_status != 0) {
+                bool no_body = (override_status >= 100 && override_status < 200) || override_status == 204 ||
+                               override_status == 304;
+                prepare(override_status, headers{}, no_body ? "" : "status " + std::to_string(override_status),
+                        keep_alive, !no_body);
+            } else if (path == "/echo") {
                 if (too_big) {
                     prepare(413, headers{}, "echo body too large", keep_alive);
                 } else {
@@ -284,6 +319,11 @@ public:
     }
 
 private:
+    struct in_flight_guard {
+        std::atomic<std::size_t>& n;
+        ~in_flight_guard() { n.fetch_sub(1); }
+    };
+
     static bool has_body(const recorded_request& r) {
         if (auto te = r.header("transfer-encoding")) return true;
         if (auto cl = r.header("content-length")) return trim(*cl) != "0";
@@ -541,6 +581,7 @@ task<void> origin::impl::accept_loop() {
             if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
             continue;
         }
+        set_cloexec(sock.native_handle());
         accepted.fetch_add(1);
         sock.set_option(tcp::no_delay(true), ec);
         auto* c = new origin_detail::connection(*this, std::move(sock));
@@ -558,10 +599,13 @@ task<void> origin::impl::session(origin_detail::connection* c) {
     co_await owner->run();
 }
 
-origin::origin(std::string name) : impl_(std::make_shared<impl>()) {
+origin::origin(std::string name) : origin(std::move(name), 0) {}
+
+origin::origin(std::string name, std::uint16_t port) : impl_(std::make_shared<impl>()) {
     impl_->name = std::move(name);
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
     impl_->acceptor->open(ep.protocol());
+    set_cloexec(impl_->acceptor->native_handle());
     impl_->acceptor->set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor->bind(ep);
     impl_->acceptor->listen(1024);
@@ -602,6 +646,22 @@ std::size_t origin::requests_with_method(std::string_view method) const {
     std::lock_guard lk(impl_->mu);
     return static_cast<std::size_t>(std::count_if(impl_->log.begin(), impl_->log.end(),
                                                   [&](const recorded_request& r) { return r.method == method; }));
+}
+
+std::size_t origin::requests_to(std::string_view path) const {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->per_path.find(path);
+    return it == impl_->per_path.end() ? 0 : it->second;
+}
+
+std::size_t origin::in_flight() const { return impl_->in_flight.load(); }
+std::size_t origin::max_in_flight() const { return impl_->max_in_flight.load(); }
+void origin::reset_max_in_flight() { impl_->max_in_flight.store(impl_->in_flight.load()); }
+
+void origin::set_status(const std::string& path, int status) {
+    std::lock_guard lk(impl_->mu);
+    if (status == 0) impl_->statuses.erase(path);
+    else impl_->statuses[path] = status;
 }
 
 void origin::set_raw(const std::string& name, raw_script script) {

@@ -25,7 +25,9 @@
 //                    frame (code 1000) and the TCP connection closed.
 //   anything else    200, body "METHOD TARGET"
 // A request carrying `Expect: 100-continue` gets `100 Continue` before its body is read, as real
-// servers do.
+// servers do. A path given to set_status() answers that status instead of the behaviour above (how a
+// test makes /healthz fail), and requests are counted per path and while in flight (head received,
+// response not yet written) for balancing tests.
 #pragma once
 
 #include <chrono>
@@ -80,6 +82,9 @@ struct raw_script {
 class origin {
 public:
     explicit origin(std::string name = "origin");
+    /// Listens on 127.0.0.1:port (reuse_address), e.g. where an origin stopped earlier listened: a
+    /// server that goes down and comes back on its address. Throws when the port cannot be bound.
+    origin(std::string name, std::uint16_t port);
     ~origin();
     origin(const origin&) = delete;
     origin& operator=(const origin&) = delete;
@@ -96,6 +101,18 @@ public:
     std::vector<recorded_request> request_log() const;
     /// Requests received so far with this method (exact match).
     std::size_t requests_with_method(std::string_view method) const;
+
+    /// Requests received so far whose path (the target without its query) is exactly `path`; not capped.
+    std::size_t requests_to(std::string_view path) const;
+    /// Requests whose head has arrived and whose response has not been written completely yet.
+    std::size_t in_flight() const;
+    /// The highest in_flight() seen since the start or the last reset_max_in_flight().
+    std::size_t max_in_flight() const;
+    void reset_max_in_flight();
+
+    /// From now on `path` (exact, query ignored) answers `status` with body "status N" (no body for
+    /// 1xx, 204, 304), e.g. set_status("/healthz", 500); status 0 restores the normal behaviour.
+    void set_status(const std::string& path, int status);
 
     /// Scripts the answer of /raw/NAME (replacing an earlier script of that name).
     void set_raw(const std::string& name, raw_script script);
