@@ -88,7 +88,8 @@ private:
             co_await wait_for_capacity();
             if (stopping_ || l.removed) co_return;
             tcp_socket socket(io_.get_executor());
-            co_await acc.async_accept(socket, asio::redirect_error(use_task, ec));
+            tcp::endpoint peer;  // from accept() itself: no getpeername() per connection
+            co_await acc.async_accept(socket, peer, asio::redirect_error(use_task, ec));
             if (ec) {
                 if (stopping_ || l.removed || ec == asio::error::operation_aborted) co_return;
                 // Out of descriptors or memory: log and pause rather than spin on the error.
@@ -98,7 +99,8 @@ private:
                 continue;
             }
             rt_.connection_opened();
-            asio::co_spawn(io_, proxy::client_session::serve(rt_, std::move(socket), l.listener_index), asio::detached);
+            asio::co_spawn(io_, proxy::client_session::serve(rt_, std::move(socket), peer, l.listener_index),
+                           asio::detached);
         }
     }
 

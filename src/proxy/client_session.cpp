@@ -15,17 +15,16 @@ namespace {
 constexpr std::size_t initial_buffer = 16 * 1024;
 }
 
-client_session::client_session(runtime& rt, tcp_socket socket, int listener_index)
+client_session::client_session(runtime& rt, tcp_socket socket, const tcp::endpoint& peer, int listener_index)
     : rt_(rt), socket_(std::move(socket)), listener_(listener_index), gen_(rt.current()) {
     deadline_.socket = &socket_;
     rt_.deadlines().add(deadline_);
     rt_.add_session(*this);
+    // TCP_NODELAY is inherited from the listening socket (Linux), so no setsockopt per connection.
     error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
     socket_.non_blocking(true, ec);
-    auto peer = socket_.remote_endpoint(ec);
     // IPv4-mapped IPv6 peers (a [::] listener) are logged and matched as the IPv4 address they are.
-    std::string addr = ec ? std::string("unknown") : peer.address().to_string();
+    std::string addr = peer.address().to_string();
     if (auto ip = ip_address::parse(addr)) {
         peer_ = ip->unmapped();
         addr = peer_.text();
@@ -43,8 +42,8 @@ client_session::~client_session() {
     rt_.session_closed();
 }
 
-task<void> client_session::serve(runtime& rt, tcp_socket socket, int listener_index) {
-    client_session session(rt, std::move(socket), listener_index);
+task<void> client_session::serve(runtime& rt, tcp_socket socket, tcp::endpoint peer, int listener_index) {
+    client_session session(rt, std::move(socket), peer, listener_index);
     co_await session.run();
 }
 

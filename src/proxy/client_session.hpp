@@ -20,11 +20,11 @@ namespace bulwark::proxy {
 
 class client_session final : public session_base {
 public:
-    client_session(runtime& rt, tcp_socket socket, int listener_index);
+    client_session(runtime& rt, tcp_socket socket, const tcp::endpoint& peer, int listener_index);
     ~client_session() override;
 
     /// Coroutine that owns the session for the connection's lifetime.
-    static task<void> serve(runtime& rt, tcp_socket socket, int listener_index);
+    static task<void> serve(runtime& rt, tcp_socket socket, tcp::endpoint peer, int listener_index);
 
     void drain_idle() override;
 
