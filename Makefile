@@ -100,7 +100,8 @@ unit: $(UNIT_BIN)
 	@sh scripts/run-tests unit $(UNIT_BIN)
 
 integration: $(BIN) $(INTEG_BIN)
-	@BULWARK_BIN=$(CURDIR)/$(BIN) BULWARK_SRCDIR=$(CURDIR) sh scripts/run-tests integration $(INTEG_BIN)
+	@BULWARK_BIN=$(CURDIR)/$(BIN) BULWARK_SRCDIR=$(CURDIR) $(if $(SANFLAGS),BULWARK_SANITIZED=1) \
+		sh scripts/run-tests integration $(INTEG_BIN)
 
 check: deps config.mk
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)

@@ -6,6 +6,8 @@
 // only the difference; 20 reloads in 10 s leak neither processes nor memory.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -564,6 +566,12 @@ BOOST_AUTO_TEST_CASE(twenty_reloads_in_ten_seconds_under_load) {
         mem << "; worker " << workers[i] << " RssAnon " << workers_before[i] << " -> " << anon(workers[i]) << " kB";
     std::cout << "[lifecycle_reload/" << current_test() << "] 20 reloads in " << total_ms << " ms; " << mem.str()
               << std::endl;
+    // AddressSanitizer keeps freed memory in quarantine (up to 256 MB), so under `make check SANITIZE=1`
+    // the resident size says nothing about leaks; its leak checker does that job there.
+    if (std::getenv("BULWARK_SANITIZED")) {
+        std::cout << "NOTE: memory bounds not checked in a sanitizer build" << std::endl;
+        return;
+    }
     BOOST_TEST(master_after - master_before <= 1024, mem.str());
     for (std::size_t i = 0; i < workers.size(); ++i)
         BOOST_TEST(anon(workers[i]) - workers_before[i] <= 8192, mem.str());
