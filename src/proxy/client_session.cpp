@@ -137,7 +137,10 @@ task<client_session::head_status> client_session::read_head() {
         }
         make_room_for_head();
         std::size_t got = 0;
-        error_code ec = co_await read_some(socket_, deadline_, buf_.get() + end_, cap_ - end_, got);
+        error_code ec;
+        got = co_await socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
+                                               asio::redirect_error(use_task, ec));
+        timed_out_if(deadline_, ec);
         idle_ = false;
         if (ec) {
             if (ec == asio::error::timed_out && end_ > begin_) {

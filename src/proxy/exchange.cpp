@@ -191,8 +191,9 @@ task<exchange::outcome> exchange::send_request(server_target& server, upstream_c
         }
     }
     conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
-    error_code ec = co_await send_all(conn.socket, g);
     upstream_bytes_out_ += g.bytes();
+    error_code ec;
+    if (!send_now(conn.socket, g, ec)) ec = co_await send_rest(conn.socket, g);
     if (ec) {
         if (conn.reused && req_.idempotent) co_return outcome::stale;
         status_ = conn.deadline.expired ? 504 : 502;
@@ -278,8 +279,11 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
         }
         std::size_t got = 0;
         conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
-        error_code ec = co_await read_some(conn.socket, conn.deadline, relay_.get() + relay_len_,
-                                           buffer_pool::buffer_size - relay_len_, got);
+        error_code ec;
+        got = co_await conn.socket.async_read_some(
+            asio::buffer(relay_.get() + relay_len_, buffer_pool::buffer_size - relay_len_),
+            asio::redirect_error(use_task, ec));
+        timed_out_if(conn.deadline, ec);
         conn.deadline.disarm();
         if (ec) {
             if (received == 0 && conn.reused && req_.idempotent && !body_streamed_ && !is_timeout(ec))

@@ -5,21 +5,34 @@
 
 namespace bulwark::proxy {
 
-task<error_code> send_all(tcp_socket& s, gather g) {
-    error_code ec;
+bool send_now(tcp_socket& s, gather& g, error_code& ec) {
     std::size_t total = g.bytes();
-    if (total == 0) co_return ec;
+    if (total == 0) return true;
     std::span<asio::const_buffer> bufs(g.bufs.data(), g.count);
     std::size_t n = s.write_some(bufs, ec);
-    if (!ec && n == total) co_return ec;
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    if (!ec && n == total) return true;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return true;
     ec = {};
-    // Skip what the inline write took, then let Asio finish the rest when the socket is writable.
+    // Keep what the inline write did not take.
     std::size_t first = 0;
     while (first < g.count && n >= g.bufs[first].size()) n -= g.bufs[first++].size();
     if (first < g.count) g.bufs[first] += n;
-    std::span<asio::const_buffer> rest(g.bufs.data() + first, g.count - first);
+    std::size_t k = 0;
+    for (std::size_t i = first; i < g.count; ++i) g.bufs[k++] = g.bufs[i];
+    g.count = k;
+    return false;
+}
+
+task<error_code> send_rest(tcp_socket& s, gather g) {
+    error_code ec;
+    std::span<asio::const_buffer> rest(g.bufs.data(), g.count);
     co_await asio::async_write(s, rest, asio::redirect_error(use_task, ec));
+    co_return ec;
+}
+
+task<error_code> send_all(tcp_socket& s, gather g) {
+    error_code ec;
+    if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);
     co_return ec;
 }
 

@@ -25,10 +25,21 @@ struct gather {
     }
 };
 
-/// Writes everything in `g`; `deadline` (armed by the caller) bounds the wait for a slow reader.
+/// Writes what the socket takes now, without waiting. True when `g` went out whole, or on a hard error
+/// (in `ec`); false when the rest, left in `g`, needs send_rest(). Hot paths call the pair directly:
+///     if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);
+/// which costs no coroutine frame when the write completes inline (the usual case).
+bool send_now(tcp_socket& s, gather& g, error_code& ec);
+/// Waits until the socket has taken `g`; the caller's armed deadline bounds the wait.
+task<error_code> send_rest(tcp_socket& s, gather g);
+/// Both, for paths where a frame does not matter.
 task<error_code> send_all(tcp_socket& s, gather g);
 
-/// Reads at least one byte; returns timed_out when the deadline closed the socket.
+/// Reads at least one byte; returns timed_out when the deadline closed the socket. Hot paths inline
+/// the read instead (co_await s.async_read_some, then timed_out_if()) to save a coroutine frame.
 task<error_code> read_some(tcp_socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
+inline void timed_out_if(const deadline_entry& d, error_code& ec) {
+    if (d.expired) ec = asio::error::timed_out;
+}
 
 }  // namespace bulwark::proxy

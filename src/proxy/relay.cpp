@@ -126,7 +126,8 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
         if (g.count) {
             std::size_t bytes = g.bytes();
             s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
-            error_code ec = co_await send_all(s_.socket_, g);
+            error_code ec;
+            if (!send_now(s_.socket_, g, ec)) ec = co_await send_rest(s_.socket_, g);
             s_.deadline_.disarm();
             if (ec) {
                 BW_LOG(info, "client %s: %s while sending the response", s_.address_,
@@ -141,7 +142,10 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
 
         std::size_t got = 0;
         conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
-        error_code ec = co_await read_some(conn.socket, conn.deadline, buf, buffer_pool::buffer_size, got);
+        error_code ec;
+        got = co_await conn.socket.async_read_some(asio::buffer(buf, buffer_pool::buffer_size),
+                                                   asio::redirect_error(use_task, ec));
+        timed_out_if(conn.deadline, ec);
         conn.deadline.disarm();
         pos = 0;
         relay_len_ = got;
