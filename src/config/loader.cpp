@@ -9,15 +9,13 @@
 
 #include <ini.h>
 
+#include "core/strings.hpp"
+
 namespace bulwark::config {
 namespace {
 
-std::string trim(std::string_view s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
-    return std::string(s.substr(b, e - b));
-}
+// Config lines keep their line end when read: trim it along with the blanks.
+std::string trim(std::string_view s) { return std::string(bulwark::trim(s, " \t\r\n")); }
 
 struct parse_state {
     const std::string* text;

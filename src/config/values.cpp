@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include "core/cidr.hpp"
+#include "core/strings.hpp"
 #include "core/units.hpp"
 
 namespace bulwark::config {
@@ -157,15 +158,6 @@ std::string check_value(const key_spec& key, std::string_view value) {
 }  // namespace bulwark::config
 
 namespace bulwark::config {
-namespace {
-
-std::string_view trimmed(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-}
-
-}  // namespace
 
 std::string parse_request_key(std::string_view text, bool for_limit, request_key& out) {
     if (text == "client_ip") out = {request_key::kind::client_ip, {}};
@@ -183,7 +175,7 @@ std::string parse_request_key(std::string_view text, bool for_limit, request_key
 std::string parse_health_request(std::string_view text, health_check& out) {
     auto space = text.find(' ');
     std::string_view method = text.substr(0, space);
-    std::string_view path = space == std::string_view::npos ? std::string_view{} : trimmed(text.substr(space));
+    std::string_view path = space == std::string_view::npos ? std::string_view{} : trim(text.substr(space));
     if (method.empty() || path.empty() || path[0] != '/' || path.find(' ') != std::string_view::npos)
         return "expected a method and a path, e.g. GET /healthz";
     out.enabled = true;
@@ -215,7 +207,7 @@ std::string parse_status_list(std::string_view text, std::vector<int>& out) {
     out.clear();
     while (!text.empty()) {
         auto comma = text.find(',');
-        auto code = parse_uint(trimmed(text.substr(0, comma)));
+        auto code = parse_uint(trim(text.substr(0, comma)));
         if (!code || *code < 100 || *code > 599) return "expected status codes such as 401,403";
         out.push_back(static_cast<int>(*code));
         text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);

@@ -1,6 +1,7 @@
 // http/chunked_forwarder: verbatim until the last-chunk line, then trailers collected and filtered.
 #include "http/chunked_forwarder.hpp"
 
+#include "core/strings.hpp"
 #include "http/parser.hpp"
 
 namespace bulwark::http {
@@ -22,8 +23,7 @@ void filter_trailers(std::string_view raw, std::string& out) {
         raw.remove_prefix(end + 2);
         if (end == 0) break;  // the final CRLF, re-added below
         auto colon = line.find(':');
-        std::string_view name = line.substr(0, colon == std::string_view::npos ? line.size() - 2 : colon);
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+        std::string_view name = trim(line.substr(0, colon == std::string_view::npos ? line.size() - 2 : colon));
         // A trailer line that is not a well-formed field could be read as one by the next hop: drop it.
         if (colon == std::string_view::npos || name.size() != colon || is_framing_field(name)) continue;
         out.append(line);

@@ -3,30 +3,14 @@
 
 #include <charconv>
 
+#include "core/strings.hpp"
 #include "http/parser.hpp"
 
 namespace bulwark::http {
 namespace {
 
 bool listed_in_connection(std::string_view name, std::string_view connection) {
-    while (!connection.empty()) {
-        auto comma = connection.find(',');
-        std::string_view tok = connection.substr(0, comma);
-        while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-        if (tok.size() == name.size()) {
-            bool same = true;
-            for (std::size_t i = 0; i < tok.size() && same; ++i) {
-                char a = tok[i], b = name[i];
-                if (a >= 'A' && a <= 'Z') a = static_cast<char>(a | 0x20);
-                if (b >= 'A' && b <= 'Z') b = static_cast<char>(b | 0x20);
-                same = a == b;
-            }
-            if (same) return true;
-        }
-        connection = (comma == std::string_view::npos) ? std::string_view{} : connection.substr(comma + 1);
-    }
-    return false;
+    return any_list_item(connection, [name](std::string_view tok) { return iequals(tok, name); });
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {

@@ -2,6 +2,8 @@
 // loop runs once per head, not once per read; bare LF and obs-fold are refused rather than guessed at.
 #include "http/parser.hpp"
 
+#include "core/strings.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -39,11 +41,6 @@ bool is_token(std::string_view s) {
     return true;
 }
 
-std::string_view trim_ows(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-}
 
 bool parse_content_length(std::string_view v, std::uint64_t& out) {
     if (v.empty() || v.size() > 18) return false;  // 18 digits cannot overflow 63 bits
@@ -58,14 +55,12 @@ bool parse_content_length(std::string_view v, std::uint64_t& out) {
 
 // Walks the comma-separated tokens of a Connection value.
 void scan_connection_tokens(std::string_view v, head_flags& flags) {
-    while (!v.empty()) {
-        auto comma = v.find(',');
-        std::string_view tok = trim_ows(v.substr(0, comma));
+    any_list_item(v, [&](std::string_view tok) {
         if (name_equals(tok, "close")) flags.connection_close = true;
         else if (name_equals(tok, "keep-alive")) flags.connection_keep_alive = true;
         else if (name_equals(tok, "upgrade")) flags.connection_upgrade = true;
-        v = (comma == std::string_view::npos) ? std::string_view{} : v.substr(comma + 1);
-    }
+        return false;
+    });
 }
 
 struct field_state {
@@ -94,7 +89,7 @@ parse_result parse_fields(std::string_view data, std::size_t pos, std::size_t fi
         if (i == 0 || i == line.size() || line[i] != ':')
             return fail(bad_status, "invalid field name or whitespace before colon");
         std::string_view name = line.substr(0, i);
-        std::string_view value = trim_ows(line.substr(i + 1));
+        std::string_view value = trim(line.substr(i + 1));
         for (char c : value)
             if (!chars.value[static_cast<unsigned char>(c)]) return fail(bad_status, "control character in field value");
         if (out.field_count >= field_limit) return fail(bad_status == 400 ? 431 : 502, "too many header fields");
