@@ -38,7 +38,9 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         // Stagger the workers' starting points so they do not all send their first request to one server.
         for (unsigned i = 0; i < worker_index_ % std::max<std::size_t>(1, specs.size()); ++i) picker->pick({});
         std::vector<server_live> live(servers.size());
-        gen->upstreams.push_back({u.name, &u, std::move(servers), std::move(picker), std::move(live), 0});
+        bool needs_active = u.balance == config::balance_kind::least_conn || u.balance == config::balance_kind::random_two;
+        for (const auto& s : u.servers) needs_active |= s.max_conns > 0;
+        gen->upstreams.push_back({u.name, &u, std::move(servers), std::move(picker), std::move(live), 0, needs_active});
     }
     for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
     for (const auto& l : cfg->listeners)

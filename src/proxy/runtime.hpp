@@ -36,6 +36,7 @@ struct upstream_target {
     std::unique_ptr<balancer> picker;
     std::vector<server_live> live;      // scratch for the picker, refreshed from shared state per pick
     std::time_t all_down_logged = 0;    // at most one "every server is down" line per second
+    bool needs_active = false;          // the picker reads active counts (least_conn, random_two, max_conns)
 };
 
 /// What one config snapshot means to a worker; requests hold it for their whole life.

@@ -15,10 +15,10 @@ class active_request {
 public:
     active_request(shm::shared_state* shared, shm::backend_handle h, unsigned slot)
         : table_(shared && h.valid() ? &shared->backends() : nullptr), h_(h), slot_(slot) {
-        if (table_) {
-            table_->acquire(h_, slot_);
-            table_->add_request(h_);
-        }
+        if (table_) table_->acquire(h_, slot_);
+    }
+    void count_request() {
+        if (table_) table_->add_request(h_);
     }
     ~active_request() {
         if (table_) table_->release(h_, slot_);
@@ -50,11 +50,13 @@ std::size_t exchange::pick_server(upstream_target& target, std::uint64_t tried) 
     if (shared) {
         auto& table = shared->backends();
         const std::uint64_t now = rt_.now_ms();
+        const bool ramps = target.cfg->slow_start.count() > 0;
+        // Only what this picker uses is read: summing a server's per-worker gauges is the costly part.
         for (std::size_t i = 0; i < target.servers.size(); ++i) {
             shm::backend_handle h = target.servers[i].shared;
             if (!h.valid()) continue;
-            target.live[i] = {health::available(table, h, now), table.active(h),
-                              health::ramp(table, h, target.cfg->slow_start, now)};
+            target.live[i] = {health::available(table, h, now), target.needs_active ? table.active(h) : 0,
+                              ramps ? health::ramp(table, h, target.cfg->slow_start, now) : 1.0};
         }
     }
     pick_input in{target.live, tried, 0, 0};
@@ -120,6 +122,7 @@ task<bool> exchange::forward_to(upstream_target& target) {
             --attempt;
             continue;
         }
+        gauge.count_request();
         std::unique_ptr<upstream_conn> conn = server.pool->take(rt_.now());
         if (!conn) conn = co_await connect(server);
         if (!conn) {
