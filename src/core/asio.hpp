@@ -24,6 +24,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/asio_drained.hpp"  // before any read is instantiated
+
 namespace bulwark {
 
 namespace asio = boost::asio;

@@ -138,7 +138,7 @@ task<client_session::head_status> client_session::read_head() {
         make_room_for_head();
         std::size_t got = 0;
         error_code ec;
-        got = co_await socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
+        got = co_await socket_.async_read_some(drained_buffer(buf_.get() + end_, cap_ - end_),
                                                asio::redirect_error(use_task, ec));
         timed_out_if(deadline_, ec);
         idle_ = false;

@@ -102,6 +102,7 @@ task<std::unique_ptr<upstream_conn>> exchange::connect(server_target& server) {
     }
     conn->socket.set_option(tcp::no_delay(true), ec);
     conn->socket.non_blocking(true, ec);
+    report_bytes_left(conn->socket.native_handle());
     co_return conn;
 }
 
@@ -281,7 +282,7 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
         conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
         error_code ec;
         got = co_await conn.socket.async_read_some(
-            asio::buffer(relay_.get() + relay_len_, buffer_pool::buffer_size - relay_len_),
+            drained_buffer(relay_.get() + relay_len_, buffer_pool::buffer_size - relay_len_),
             asio::redirect_error(use_task, ec));
         timed_out_if(conn.deadline, ec);
         conn.deadline.disarm();

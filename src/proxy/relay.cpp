@@ -143,7 +143,7 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
         std::size_t got = 0;
         conn.deadline.arm(rt_.now() + cfg_.upstream_timeout);
         error_code ec;
-        got = co_await conn.socket.async_read_some(asio::buffer(buf, buffer_pool::buffer_size),
+        got = co_await conn.socket.async_read_some(drained_buffer(buf, buffer_pool::buffer_size),
                                                    asio::redirect_error(use_task, ec));
         timed_out_if(conn.deadline, ec);
         conn.deadline.disarm();
