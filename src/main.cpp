@@ -97,6 +97,7 @@ std::string executable_path() {
 }
 
 int start(const config::snapshot& cfg, const options& o) {
+    process::block_master_signals();
     std::string error;
     process::identity id;
     if (!process::resolve_identity(cfg->global, id, error)) {

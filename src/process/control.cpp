@@ -120,6 +120,10 @@ int daemonize() {
     if (pid < 0) return -1;
     if (pid > 0) {
         ::close(pipefd[1]);
+        // Only the daemon waits for its signals (block_master_signals); this parent stays interruptible.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         char buf[512];
         ssize_t n = ::read(pipefd[0], buf, sizeof buf - 1);
         if (n > 0 && std::strncmp(buf, "ok", 2) == 0) ::_exit(0);

@@ -63,17 +63,29 @@ int supervisor::run() {
     return exit_status_;
 }
 
-bool supervisor::setup_signals() {
+namespace {
+sigset_t master_signal_set() {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH}) {
-        sigaddset(&set, s);
+    for (int s : {SIGCHLD, SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+    return set;
+}
+}  // namespace
+
+void block_master_signals() {
+    sigset_t set = master_signal_set();
+    for (int s = 1; s < NSIG; ++s) {
         // A signal ignored by whoever started us (sh does that to background jobs' INT and QUIT)
         // is discarded before it could reach the signalfd: restore the default, it stays blocked.
-        ::signal(s, SIG_DFL);
+        if (sigismember(&set, s) == 1) ::signal(s, SIG_DFL);
     }
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+}
+
+bool supervisor::setup_signals() {
+    block_master_signals();  // again: harmless, and run_master() may be entered without start()
+    sigset_t set = master_signal_set();
     signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd_ < 0) {
         BW_LOG(crit, "signalfd() failed: %s", std::strerror(errno));

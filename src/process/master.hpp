@@ -37,6 +37,11 @@ struct master_startup {
 /// Runs the master until it stops; listeners, logs and shared memory are ready. Returns the exit status.
 int run_master(master_startup startup, const master_options& opts);
 
+/// Blocks the signals the master handles (they wait for its signalfd) and ignores SIGPIPE. Called
+/// first thing at start-up: a signal sent as soon as the port answers (a reload or stop right after
+/// start) must wait for the master's loop, not kill it with the default action.
+void block_master_signals();
+
 /// Where the master listens for `bulwark -s reload`.
 std::string control_socket_path(const config::config& cfg);
 

@@ -2,12 +2,19 @@
 // replaced, USR1 reopens the logs, the pid file names the master and `-s quit` stops it.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "harness/bulwark_process.hpp"
 #include "harness/http_client.hpp"
@@ -36,6 +43,19 @@ std::string describe_status(std::optional<int> st) {
 }
 
 bool exited_zero(std::optional<int> st) { return st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0; }
+
+bool port_answers(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (fd >= 0) ::close(fd);
+    return ok;
+}
+
+
 
 }  // namespace
 
@@ -191,6 +211,41 @@ BOOST_AUTO_TEST_CASE(usr1_reopens_access_and_error_logs) {
     BOOST_TEST(read_text(old_access).find("/after-reopen") == std::string::npos,
                "the request went to the renamed file");
     BOOST_TEST(bw.running());
+}
+
+// A supervisor that reloads or stops the moment the port answers must find the master ready for it: a
+// signal that arrives before its loop runs waits (blocked) instead of killing it with the default
+// action (HUP's terminates).
+BOOST_AUTO_TEST_CASE(hup_sent_the_moment_the_port_answers_reloads_instead_of_killing) {
+    origin o("a");
+    for (int round = 0; round < 5; ++round) {
+        bulwark_process bw;
+        bw.write_config(bw.config(config_options::with_servers({o.address()})));
+        const std::string bin = bulwark_bin(), cfg = bw.config_path(), out = bw.file("spawned.txt");
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        const char* argv[] = {bin.c_str(), "--foreground", "-c", cfg.c_str(), nullptr};
+        pid_t pid = -1;
+        BOOST_TEST_REQUIRE(::posix_spawn(&pid, bin.c_str(), &fa, nullptr, const_cast<char**>(argv), ::environ) == 0);
+        posix_spawn_file_actions_destroy(&fa);
+        struct stop_on_exit {  // a failed check must not leave the master running
+            pid_t pid;
+            ~stop_on_exit() {
+                int st = 0;
+                if (::kill(pid, SIGTERM) == 0) ::waitpid(pid, &st, 0);
+            }
+        } stopper{pid};
+        auto t0 = steady_clock::now();
+        while (!port_answers(bw.port()) && steady_clock::now() - t0 < std::chrono::seconds(10)) {}
+        ::kill(pid, SIGHUP);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        BOOST_TEST_REQUIRE(process_alive(pid), "round " << round << ": the master died\n" << bw.diagnostics());
+        http_client c(bw.port(), std::chrono::seconds(5));
+        BOOST_TEST(c.get("/who").body == "a");
+        BOOST_TEST(bw.wait_for_text(bw.error_log_path(), "reload"), bw.error_log());
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
