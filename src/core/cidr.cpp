@@ -17,6 +17,28 @@ std::optional<ip_address> ip_address::parse(std::string_view text) {
     return std::nullopt;
 }
 
+ip_address ip_address::from_bytes(const std::uint8_t* b, bool is_v6) {
+    ip_address a;
+    a.v6 = is_v6;
+    std::memcpy(a.bytes.data(), b, is_v6 ? 16 : 4);
+    return a;
+}
+
+std::size_t ip_address::format(char* out, std::size_t cap) const {
+    if (v6) return inet_ntop(AF_INET6, bytes.data(), out, static_cast<socklen_t>(cap)) ? std::strlen(out) : 0;
+    if (cap < INET_ADDRSTRLEN) return 0;
+    char* p = out;
+    for (int i = 0; i < 4; ++i) {
+        unsigned v = bytes[static_cast<std::size_t>(i)];
+        if (i) *p++ = '.';
+        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+        *p++ = static_cast<char>('0' + v % 10);
+    }
+    *p = '\0';
+    return static_cast<std::size_t>(p - out);
+}
+
 ip_address ip_address::unmapped() const {
     static constexpr std::uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (!v6 || std::memcmp(bytes.data(), mapped_prefix, 12) != 0) return *this;

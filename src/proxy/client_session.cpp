@@ -20,17 +20,14 @@ client_session::client_session(runtime& rt, tcp_socket socket, const tcp::endpoi
     deadline_.socket = &socket_;
     rt_.deadlines().add(deadline_);
     rt_.add_session(*this);
-    // TCP_NODELAY is inherited from the listening socket (Linux), so no setsockopt per connection.
-    error_code ec;
-    socket_.non_blocking(true, ec);
+    // TCP_NODELAY and TCP_INQ are inherited from the listening socket (Linux), and the socket arrives
+    // non-blocking (core/asio_accept.hpp): no syscall here.
     // IPv4-mapped IPv6 peers (a [::] listener) are logged and matched as the IPv4 address they are.
-    std::string addr = peer.address().to_string();
-    if (auto ip = ip_address::parse(addr)) {
-        peer_ = ip->unmapped();
-        addr = peer_.text();
-    }
-    address_len_ = std::min(addr.size(), sizeof address_ - 1);
-    std::memcpy(address_, addr.data(), address_len_);
+    const auto& a = peer.address();
+    ip_address ip = a.is_v4() ? ip_address::from_bytes(a.to_v4().to_bytes().data(), false)
+                              : ip_address::from_bytes(a.to_v6().to_bytes().data(), true);
+    peer_ = ip.unmapped();
+    address_len_ = peer_.format(address_, sizeof address_);
     cap_ = initial_buffer;
     buf_.reset(new char[cap_]);
     out_.reserve(4096);
