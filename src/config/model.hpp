@@ -115,6 +115,7 @@ struct listener {
     std::vector<int> limits;  // indexes into config::limits
     std::vector<acl_rule> acl;
     unsigned max_conns_per_ip = 0;
+    bool defer_accept = true;  // TCP_DEFER_ACCEPT on its listening sockets
 };
 
 struct route {

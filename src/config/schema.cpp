@@ -89,6 +89,8 @@ constexpr std::array key_table{
              "client addresses refused with 403; see allow"},
     key_spec{"listener", "max_conns_per_ip", count, "0", "0..1000000", false, false,
              "open connections one client address may hold across all workers, 0 for no limit"},
+    key_spec{"listener", "defer_accept", choice, "on", "on|off", false, false,
+             "hand a connection to a worker only once the client has sent its first bytes (TCP_DEFER_ACCEPT)"},
     // [upstream:NAME]
     key_spec{"upstream", "server", server, "", "weight=1..1000 max_conns=N backup", true, true,
              "backend address and port, then options weight=N (default 1), max_conns=N, backup; repeat per server"},

@@ -266,6 +266,7 @@ private:
         l.forwarded = value_of(&g, "listener", "forwarded") == "on";
         l.via = value_of(&g, "listener", "via") == "on";
         l.request_id = value_of(&g, "listener", "request_id") == "on";
+        l.defer_accept = value_of(&g, "listener", "defer_accept") == "on";
     }
 
     const raw_entry* entry_of(const section_group& g, std::string_view key) const {

@@ -21,8 +21,6 @@
 // Asio 1.18 (Boost 1.74, Debian 12); with any other Asio a drained_buffer is an ordinary buffer.
 #pragma once
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cstddef>
@@ -31,10 +29,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/version.hpp>
 
-#ifndef TCP_INQ
-#define TCP_INQ 36
-#define TCP_CM_INQ TCP_INQ
-#endif
+#include "core/tcp_inq.hpp"
 
 namespace bulwark {
 
@@ -42,13 +37,6 @@ namespace bulwark {
 struct drained_buffer : boost::asio::mutable_buffer {
     drained_buffer(void* data, std::size_t size) : boost::asio::mutable_buffer(data, size) {}
 };
-
-/// Asks the kernel to report the bytes left after each read (TCP_INQ). False when it cannot: reads on
-/// that socket then simply stay speculative.
-inline bool report_bytes_left(int fd) {
-    int one = 1;
-    return ::setsockopt(fd, IPPROTO_TCP, TCP_INQ, &one, sizeof one) == 0;
-}
 
 }  // namespace bulwark
 

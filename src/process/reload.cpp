@@ -35,6 +35,7 @@ std::vector<listening_socket> plan_listeners(const config::config& next, std::ve
             const std::string addr = ep.text();
             auto it = std::find_if(current.begin(), current.end(), [&](const auto& l) { return l.address == addr; });
             if (it != current.end()) {
+                tune_listener(it->fd, next.listeners[i]);  // defer_accept may have changed
                 out.push_back({it->fd, static_cast<int>(i), addr});
                 it->fd = -1;  // moved
                 continue;
@@ -49,6 +50,7 @@ std::vector<listening_socket> plan_listeners(const config::config& next, std::ve
                 }
                 return {};
             }
+            tune_listener(fd, next.listeners[i]);
             out.push_back({fd, static_cast<int>(i), addr});
         }
     }

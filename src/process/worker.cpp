@@ -81,10 +81,6 @@ private:
             ::close(fd);
             return false;
         }
-        // Accepted sockets inherit it: each read then learns whether it emptied the socket
-        // (core/asio_drained.hpp). Set here, not only at bind, so that sockets handed over by an older
-        // binary during a live upgrade get it too.
-        report_bytes_left(fd);
         asio::co_spawn(io_, accept_loop(*l), asio::detached);
         acceptors_.push_back(std::move(l));
         return true;
