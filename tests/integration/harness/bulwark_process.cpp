@@ -49,19 +49,6 @@ bool read_stat(pid_t pid, std::string& comm, char& state, pid_t& ppid) {
     return static_cast<bool>(rest);
 }
 
-// Connect to 127.0.0.1:port with a short timeout; true when the connection is accepted.
-bool can_connect(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
-
 struct spawn_spec {
     std::vector<std::string> argv;
     std::string out_path;
@@ -111,6 +98,18 @@ int decode_status(int status) {
 }
 
 }  // namespace
+
+bool port_accepts(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
 
 std::string bulwark_bin() {
     if (const char* b = std::getenv("BULWARK_BIN"); b && *b) return b;
@@ -380,7 +379,7 @@ void bulwark_process::start(std::size_t expected_workers, std::chrono::milliseco
         [&] {
             if (!running()) return true;  // exited: reported below
             auto w = worker_pids();
-            return w.size() >= expected_workers && can_connect(port_);
+            return w.size() >= expected_workers && port_accepts(port_);
         },
         timeout);
     if (!running())

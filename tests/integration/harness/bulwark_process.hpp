@@ -23,6 +23,8 @@ using namespace std::chrono_literals;
 /// Absolute path of the binary under test: $BULWARK_BIN, else $BULWARK_SRCDIR/build/bulwark, else
 /// ./build/bulwark.
 std::string bulwark_bin();
+/// True when a TCP connection to 127.0.0.1:port is accepted (it is closed at once).
+bool port_accepts(std::uint16_t port);
 /// The repository root: $BULWARK_SRCDIR, else the current directory.
 std::string source_dir();
 

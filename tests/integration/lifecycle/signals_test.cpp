@@ -2,12 +2,9 @@
 // replaced, USR1 reopens the logs, the pid file names the master and `-s quit` stops it.
 #include <boost/test/unit_test.hpp>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,16 +41,6 @@ std::string describe_status(std::optional<int> st) {
 
 bool exited_zero(std::optional<int> st) { return st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0; }
 
-bool port_answers(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    if (fd >= 0) ::close(fd);
-    return ok;
-}
 
 
 
@@ -238,7 +225,7 @@ BOOST_AUTO_TEST_CASE(hup_sent_the_moment_the_port_answers_reloads_instead_of_kil
             }
         } stopper{pid};
         auto t0 = steady_clock::now();
-        while (!port_answers(bw.port()) && steady_clock::now() - t0 < std::chrono::seconds(10)) {}
+        while (!port_accepts(bw.port()) && steady_clock::now() - t0 < std::chrono::seconds(10)) {}
         ::kill(pid, SIGHUP);
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         BOOST_TEST_REQUIRE(process_alive(pid), "round " << round << ": the master died\n" << bw.diagnostics());
