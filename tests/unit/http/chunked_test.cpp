@@ -8,11 +8,14 @@
 #include <string_view>
 
 #include "http/chunked.hpp"
+#include "printable.hpp"
 
 namespace http = bulwark::http;
 using decoder = http::chunked_decoder;
 
 namespace {
+
+using bulwark::test::printable;
 
 std::string result_name(decoder::result r) {
     switch (r) {
@@ -60,21 +63,6 @@ outcome decode(std::string_view wire, std::size_t step = std::string_view::npos)
     return out;
 }
 
-std::string printable(std::string_view s) {
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n";
-        else if (u < 0x20 || u >= 0x7f) {
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else out += c;
-    }
-    return out;
-}
 
 // The body is refused whether it arrives at once or one byte at a time.
 #define EXPECT_CHUNKED_ERROR(wire)                                                                        \

@@ -9,22 +9,16 @@
 #include "http/headers.hpp"
 #include "http/message.hpp"
 #include "http/parser.hpp"
+#include "printable.hpp"
 
 namespace http = bulwark::http;
 
 namespace {
 
+using bulwark::test::printable;
+
 constexpr std::size_t max_head = 32 * 1024;
 
-std::string printable(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n\n";
-        else out += c;
-    }
-    return out;
-}
 
 // Parses `bytes` (kept alive by the caller) and writes the upstream request for it.
 std::string upstream_request(const std::string& bytes, std::string_view client = "10.0.0.7",

@@ -8,10 +8,13 @@
 #include <string_view>
 
 #include "http/parser.hpp"
+#include "printable.hpp"
 
 namespace http = bulwark::http;
 
 namespace {
+
+using bulwark::test::printable;
 
 constexpr std::size_t default_max = 32 * 1024;
 
@@ -34,22 +37,6 @@ std::string framing_name(http::body_framing f) {
     return "?";
 }
 
-// Makes CR, LF and other control bytes visible in failure messages.
-std::string printable(std::string_view s) {
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n";
-        else if (u < 0x20 || u >= 0x7f) {
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else out += c;
-    }
-    return out;
-}
 
 constexpr std::size_t default_max_fields = 100;
 
