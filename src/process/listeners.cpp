@@ -55,11 +55,13 @@ int open_listener(const config::endpoint& ep, std::string& error) {
     return fd;
 }
 
-void tune_listener(int fd, const config::listener& l) {
-    // One second: a client that stays silent is handed over when the kernel repeats its SYN-ACK.
-    int defer = l.defer_accept ? 1 : 0;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
-    report_bytes_left(fd);
+void tune_listeners(const config::config& cfg, const std::vector<listening_socket>& sockets) {
+    for (const auto& s : sockets) {
+        // One second: a client that stays silent is handed over when the kernel repeats its SYN-ACK.
+        int defer = cfg.listeners[static_cast<std::size_t>(s.listener_index)].defer_accept ? 1 : 0;
+        ::setsockopt(s.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
+        report_bytes_left(s.fd);
+    }
 }
 
 bool open_listeners(const config::config& cfg, std::vector<listening_socket>& out, std::string& error,
@@ -70,7 +72,6 @@ bool open_listeners(const config::config& cfg, std::vector<listening_socket>& ou
                                    [&](const listening_socket& l) { return l.address == ep.text() && l.fd >= 0; });
             if (it != inherited.end()) {
                 ::fcntl(it->fd, F_SETFD, FD_CLOEXEC);
-                tune_listener(it->fd, cfg.listeners[i]);
                 out.push_back({it->fd, static_cast<int>(i), ep.text()});
                 it->fd = -1;
                 continue;
@@ -81,11 +82,11 @@ bool open_listeners(const config::config& cfg, std::vector<listening_socket>& ou
                 close_listeners(inherited);
                 return false;
             }
-            tune_listener(fd, cfg.listeners[i]);
             out.push_back({fd, static_cast<int>(i), ep.text()});
         }
     }
     close_listeners(inherited);  // sockets the new configuration dropped
+    tune_listeners(cfg, out);
     return true;
 }
 

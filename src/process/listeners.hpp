@@ -19,9 +19,9 @@ struct listening_socket {
 int open_listener(const config::endpoint& ep, std::string& error);
 
 /// Socket options that follow the configuration, set on new, kept (reload) and inherited (upgrade)
-/// sockets alike: TCP_DEFER_ACCEPT per `defer_accept`, and TCP_INQ, which accepted sockets inherit
-/// (core/asio_drained.hpp).
-void tune_listener(int fd, const config::listener& l);
+/// sockets alike once a configuration is committed: TCP_DEFER_ACCEPT per `defer_accept`, and TCP_INQ,
+/// which accepted sockets inherit (core/asio_drained.hpp).
+void tune_listeners(const config::config& cfg, const std::vector<listening_socket>& sockets);
 
 /// Binds every `bind` of every listener; on failure closes what it opened and fills `error`.
 /// Addresses found in `inherited` (a live upgrade's sockets, by address) are adopted, never re-bound;

@@ -35,7 +35,6 @@ std::vector<listening_socket> plan_listeners(const config::config& next, std::ve
             const std::string addr = ep.text();
             auto it = std::find_if(current.begin(), current.end(), [&](const auto& l) { return l.address == addr; });
             if (it != current.end()) {
-                tune_listener(it->fd, next.listeners[i]);  // defer_accept may have changed
                 out.push_back({it->fd, static_cast<int>(i), addr});
                 it->fd = -1;  // moved
                 continue;
@@ -50,7 +49,6 @@ std::vector<listening_socket> plan_listeners(const config::config& next, std::ve
                 }
                 return {};
             }
-            tune_listener(fd, next.listeners[i]);
             out.push_back({fd, static_cast<int>(i), addr});
         }
     }
@@ -92,6 +90,7 @@ std::string supervisor::reload() {
     // apply the new configuration).
     close_listeners(listeners_);
     listeners_ = std::move(next_listeners);
+    tune_listeners(*next, listeners_);  // defer_accept may have changed on a kept socket
     std::string notes;
     handles_ = shm::register_backends(shared_->backends(), *next, notes);
     shm::register_counters(shared_->counters(), *next, notes);

@@ -3,7 +3,11 @@
 // /proc/net/tcp while the only worker is stopped, so nothing is accepted meanwhile.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -101,6 +105,30 @@ BOOST_AUTO_TEST_CASE(reload_applies_a_changed_defer_accept_to_the_open_socket) {
     auto r = bw.run({"-c", bw.config_path(), "-s", "reload"}, 30s);
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
     BOOST_TEST(queued_with_a_silent_and_a_talking_client(bw) == 2u);
+}
+
+// The reload fails on its second listener (the address is taken), after the first one was matched to
+// the socket already open: that socket must keep serving exactly as before.
+BOOST_AUTO_TEST_CASE(a_failed_reload_leaves_defer_accept_of_the_open_socket_alone) {
+    origin o("a");
+    bulwark_process bw;
+    config_options opt = config_options::with_servers({o.address()});
+    bw.start(opt);
+    int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_TEST_REQUIRE(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    BOOST_TEST_REQUIRE(::listen(taken, 1) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
+    opt.listener_extra = "defer_accept = off\n";
+    opt.tail = "[listener:extra]\nbind = 127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "\nupstream = backend\n";
+    bw.write_config(bw.config(opt));
+    auto r = bw.run({"-c", bw.config_path(), "-s", "reload"}, 30s);
+    ::close(taken);
+    BOOST_TEST_REQUIRE(r.exit_code != 0, "the reload should have failed: " << r.out);
+    BOOST_TEST(queued_with_a_silent_and_a_talking_client(bw) == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
