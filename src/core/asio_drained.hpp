@@ -41,7 +41,6 @@ struct drained_buffer : boost::asio::mutable_buffer {
 }  // namespace bulwark
 
 #if BOOST_ASIO_VERSION == 101800 && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
-#define BULWARK_DRAINED_READS 1
 namespace boost::asio::detail {
 
 template <>

@@ -49,7 +49,8 @@ ip_address ip_address::unmapped() const {
 
 std::string ip_address::text() const {
     char buf[INET6_ADDRSTRLEN];
-    return inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf) ? buf : "?";
+    std::size_t n = format(buf, sizeof buf);
+    return n ? std::string(buf, n) : "?";
 }
 
 std::optional<cidr> cidr::parse(std::string_view text) {

@@ -64,27 +64,27 @@ int supervisor::run() {
 }
 
 namespace {
+constexpr int master_signals[] = {SIGCHLD, SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH};
+
 sigset_t master_signal_set() {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+    for (int s : master_signals) sigaddset(&set, s);
     return set;
 }
 }  // namespace
 
 void block_master_signals() {
+    // A signal ignored by whoever started us (sh does that to background jobs' INT and QUIT) is
+    // discarded before it could reach the signalfd: restore the default, it stays blocked.
+    for (int s : master_signals) ::signal(s, SIG_DFL);
     sigset_t set = master_signal_set();
-    for (int s = 1; s < NSIG; ++s) {
-        // A signal ignored by whoever started us (sh does that to background jobs' INT and QUIT)
-        // is discarded before it could reach the signalfd: restore the default, it stays blocked.
-        if (sigismember(&set, s) == 1) ::signal(s, SIG_DFL);
-    }
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 }
 
+// The signals are blocked since start-up (block_master_signals): what arrived meanwhile is read here.
 bool supervisor::setup_signals() {
-    block_master_signals();  // again: harmless, and run_master() may be entered without start()
     sigset_t set = master_signal_set();
     signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd_ < 0) {

@@ -54,7 +54,8 @@ struct generation {
 /// Fixed-size byte buffers recycled per worker so relays allocate nothing once warm. Held only while
 /// an exchange relays a body. 128 KiB: a 100 KiB response then goes out in one read and one write,
 /// where 64 KiB took two of each and cost the client and the origin a wake-up more per response
-/// (issue 3: 100 KiB responses, 22.5k -> 25.5k requests/s; nginx uses 16 x 16 KiB in scripts/bench).
+/// (issue 3, A/B of the two sizes: 100 KiB responses 23.2k -> 26.2k requests/s, though the proxy's
+/// own CPU per response rose; nginx uses 16 x 16 KiB in scripts/bench).
 class buffer_pool {
 public:
     static constexpr std::size_t buffer_size = 128 * 1024;
