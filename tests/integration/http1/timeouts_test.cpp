@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/process_text.hpp"
 #include "harness/blackhole.hpp"
 #include "http1/proxy_fixture.hpp"
 
@@ -17,10 +18,6 @@ using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 
 namespace {
-
-long long ms_since(steady_clock::time_point t0) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
-}
 
 }  // namespace
 

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/process_text.hpp"
 #include "harness/bulwark_process.hpp"
 #include "harness/http_client.hpp"
 #include "harness/load_generator.hpp"
@@ -40,21 +41,6 @@ using std::chrono::steady_clock;
 namespace utf = boost::unit_test;
 
 namespace {
-
-std::vector<pid_t> sorted(std::vector<pid_t> v) {
-    std::sort(v.begin(), v.end());
-    return v;
-}
-
-std::string pids_text(const std::vector<pid_t>& v) {
-    std::string s;
-    for (pid_t p : v) s += (s.empty() ? "" : " ") + std::to_string(p);
-    return "[" + s + "]";
-}
-
-long long ms_since(steady_clock::time_point t0) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
-}
 
 std::string current_test() { return utf::framework::current_test_case().p_name; }
 

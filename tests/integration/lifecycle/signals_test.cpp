@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "harness/process_text.hpp"
 #include "harness/bulwark_process.hpp"
 #include "harness/http_client.hpp"
 #include "harness/origin.hpp"
@@ -22,21 +23,10 @@ using std::chrono::steady_clock;
 
 namespace {
 
-long long ms_since(steady_clock::time_point t0) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
-}
-
 bool all_gone(const std::vector<pid_t>& pids) {
     for (pid_t p : pids)
         if (process_alive(p) && proc_comm(p) == "bulwark-worker") return false;
     return true;
-}
-
-std::string describe_status(std::optional<int> st) {
-    if (!st) return "still running";
-    if (WIFEXITED(*st)) return "exit " + std::to_string(WEXITSTATUS(*st));
-    if (WIFSIGNALED(*st)) return "killed by signal " + std::to_string(WTERMSIG(*st));
-    return "status " + std::to_string(*st);
 }
 
 bool exited_zero(std::optional<int> st) { return st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0; }

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/process_text.hpp"
 #include "harness/bulwark_process.hpp"
 #include "harness/http_client.hpp"
 #include "harness/load_generator.hpp"
@@ -34,30 +35,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-std::vector<pid_t> sorted(std::vector<pid_t> v) {
-    std::sort(v.begin(), v.end());
-    return v;
-}
-
-std::string pids_text(const std::vector<pid_t>& v) {
-    std::string s;
-    for (pid_t p : v) s += (s.empty() ? "" : " ") + std::to_string(p);
-    return "[" + s + "]";
-}
-
-long long ms_since(steady_clock::time_point t0) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
-}
-
 std::string current_test() { return utf::framework::current_test_case().p_name; }
-
-std::string describe_status(std::optional<int> st) {
-    if (!st) return "still running";
-    if (*st == -1) return "exited (status unknown)";
-    if (WIFEXITED(*st)) return "exit " + std::to_string(WEXITSTATUS(*st));
-    if (WIFSIGNALED(*st)) return "killed by signal " + std::to_string(WTERMSIG(*st));
-    return "status " + std::to_string(*st);
-}
 
 void report(const load_counts& c) {
     std::cout << "[lifecycle_upgrade/" << current_test() << "] load: " << c.summary() << std::endl;

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/process_text.hpp"
 #include "harness/bulwark_process.hpp"
 #include "harness/http_client.hpp"
 #include "harness/origin.hpp"
@@ -32,10 +33,6 @@ namespace bulwark::test::shared {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
-
-inline long long ms_since(steady::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t).count();
-}
 
 // ---- bulwark -s status ----
 
