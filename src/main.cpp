@@ -11,6 +11,7 @@
 #include "config/loader.hpp"
 #include "config/schema.hpp"
 #include "core/log.hpp"
+#include "process/cache_file.hpp"
 #include "process/control.hpp"
 #include "process/listeners.hpp"
 #include "process/master.hpp"
@@ -135,6 +136,14 @@ int start(const config::snapshot& cfg, const options& o) {
     }
     shm::backend_handles handles = shm::register_backends(shared->backends(), *cfg, notes);
     shm::register_counters(shared->counters(), *cfg, notes);
+    std::unique_ptr<cache::store> cache;
+    try {
+        cache = process::open_cache(*cfg, id, notes);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bulwark: cache %s: %s\n", cfg->cache.path.c_str(), e.what());
+        BW_LOG(crit, "cache %s: %s", cfg->cache.path.c_str(), e.what());
+        return 1;
+    }
     process::master_options mo{o.config, -1};
     mo.exe_path = executable_path();
     if (upgrading) {
@@ -164,7 +173,8 @@ int start(const config::snapshot& cfg, const options& o) {
     BW_LOG(notice, "bulwark %s starting, configuration %s", BULWARK_VERSION, o.config.c_str());
     for (std::size_t at = 0, nl; (nl = notes.find('\n', at)) != std::string::npos; at = nl + 1)
         BW_LOG(notice, "%s", notes.substr(at, nl - at).c_str());
-    process::master_startup startup{cfg, std::move(listeners), id, access_fd, &*shared, std::move(handles)};
+    process::master_startup startup{cfg, std::move(listeners), id, access_fd, &*shared, std::move(handles),
+                                    std::move(cache)};
     return process::run_master(std::move(startup), mo);
 }
 

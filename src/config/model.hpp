@@ -118,6 +118,16 @@ struct listener {
     bool defer_accept = true;  // TCP_DEFER_ACCEPT on its listening sockets
 };
 
+/// A route's use of the shared cache ([route:NAME] cache_* keys).
+struct route_cache {
+    bool enabled = false;
+    std::string key = "$scheme://$host$request_uri";  // template of the cache key
+    std::vector<std::string> methods{"GET", "HEAD"};
+    unsigned min_uses = 1;
+    /// cache_valid: freshness for responses that give none, by status (0: any status).
+    std::vector<std::pair<int, std::int64_t>> valid;  // (status, seconds)
+};
+
 struct route {
     std::string name;
     int listener = -1;  // index into config::listeners, -1 means every listener
@@ -126,6 +136,20 @@ struct route {
     int upstream = -1;  // index into config::upstreams
     std::vector<int> limits;
     std::vector<acl_rule> acl;
+    route_cache cache;
+};
+
+/// [cache]: the one shared cache file every cached route uses.
+struct cache_settings {
+    std::string path;
+    std::uint64_t size = 256ull * 1024 * 1024;
+    std::uint64_t max_object_size = 32ull * 1024 * 1024;
+    std::size_t min_compress_size = 512;
+    std::string status_header = "X-Cache";                 // empty: none added
+    std::string targeted_field = "bulwark-cache-control";  // lower-case; empty: CDN-Cache-Control only
+    milliseconds lock_timeout{5'000};
+    std::vector<cidr> purge_allow;
+    bool used = false;  // some route has cache = on: the master maps the file
 };
 
 struct log_settings {
@@ -139,6 +163,7 @@ struct config {
     std::vector<upstream> upstreams;
     std::vector<route> routes;
     std::vector<limit> limits;
+    cache_settings cache;
     log_settings log;
 };
 

@@ -58,6 +58,7 @@ public:
             }
             else if (g.spec->name == "route") build_route(*cfg, g);
         }
+        build_cache(*cfg);
         if (cfg->listeners.empty())
             error(1, "no [listener:NAME] section: bulwark would accept no connection");
         if (!errors_.empty()) return fail();
@@ -344,7 +345,45 @@ private:
                 r.acl.push_back({e->key == "allow", *cidr::parse(e->value)});
             }
         }
+        build_route_cache(r.cache, g);
         cfg.routes.push_back(std::move(r));
+    }
+
+    void build_route_cache(route_cache& c, const section_group& g) {
+        auto v = [&](std::string_view k) { return value_of(&g, "route", k); };
+        c.enabled = v("cache") == "on";
+        c.key = v("cache_key");
+        c.min_uses = static_cast<unsigned>(*parse_uint(v("cache_min_uses")));
+        parse_entry(g, "cache_key", [&](const std::string& t) { return check_cache_key(t); });
+        parse_entry(g, "cache_methods", [&](const std::string& t) { return parse_cache_methods(t, c.methods); });
+        for (const raw_entry* e : g.entries) {
+            if (e->key != "cache_valid" || bad_.count(e)) continue;
+            std::string why = parse_cache_valid(e->value, c.valid);
+            if (!why.empty()) error(e->line, e->key + " = " + e->value + ": " + why);
+        }
+    }
+
+    void build_cache(config& cfg) {
+        const section_group* g = find_group("cache", "");
+        auto& c = cfg.cache;
+        auto v = [&](std::string_view k) { return value_of(g, "cache", k); };
+        c.path = resolve_path(v("path"));
+        c.size = *parse_size(v("size"));
+        c.max_object_size = *parse_size(v("max_object_size"));
+        c.min_compress_size = static_cast<std::size_t>(*parse_size(v("min_compress_size")));
+        c.lock_timeout = *parse_duration(v("lock_timeout"));
+        auto field = [&](std::string_view key, std::string& out, bool lower) {
+            std::string value = v(key);
+            if (g) parse_entry(*g, key, [](const std::string& t) { return check_field_name(t); });
+            out = value == "off" ? std::string() : value;
+            if (lower) std::transform(out.begin(), out.end(), out.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        };
+        field("status_header", c.status_header, false);
+        field("targeted_control", c.targeted_field, true);
+        if (g)
+            for (const raw_entry* e : g->entries)
+                if (e->key == "purge_allow" && !bad_.count(e)) c.purge_allow.push_back(*cidr::parse(e->value));
+        for (const auto& r : cfg.routes) c.used |= r.cache.enabled;
     }
 
     const raw_config& raw_;

@@ -35,3 +35,17 @@ std::string parse_rate(std::string_view text, double& per_second);
 std::string parse_status_list(std::string_view text, std::vector<int>& out);
 
 }  // namespace bulwark::config
+
+namespace bulwark::config {
+
+/// "200 301 10m", "any 1m", or a duration alone (then for the statuses cacheable by default,
+/// RFC 9110 §15.1) → (status, seconds) pairs appended to `out`.
+std::string parse_cache_valid(std::string_view text, std::vector<std::pair<int, std::int64_t>>& out);
+/// "GET HEAD": only GET and HEAD can be answered from the cache.
+std::string parse_cache_methods(std::string_view text, std::vector<std::string>& out);
+/// A cache_key template: only known $variables.
+std::string check_cache_key(std::string_view text);
+/// A header field name (RFC 9110 token), or "off".
+std::string check_field_name(std::string_view text);
+
+}  // namespace bulwark::config

@@ -31,7 +31,7 @@ constexpr milliseconds fast_stop_grace{2'000};
 
 supervisor::supervisor(master_startup s, const master_options& opts)
     : cfg_(std::move(s.cfg)), listeners_(std::move(s.listeners)), id_(std::move(s.id)), access_fd_(s.access_log_fd),
-      shared_(s.shared), handles_(std::move(s.handles)), opts_(opts) {}
+      shared_(s.shared), handles_(std::move(s.handles)), cache_(std::move(s.cache)), opts_(opts) {}
 
 int supervisor::run() {
     if (!setup_signals()) return 1;
@@ -152,7 +152,7 @@ void supervisor::spawn(child& c) {
             }
             ::_exit(health::run_monitor({cfg_, &shared_->backends(), master_pid, ch[1]}));
         }
-        worker_args a{static_cast<int>(c.slot), master_pid, cfg_, &listeners_, ch[1], access_fd_, id_, shared_, &handles_};
+        worker_args a{static_cast<int>(c.slot), master_pid, cfg_, &listeners_, ch[1], access_fd_, id_, shared_, &handles_, cache_.get()};
         ::_exit(run_worker(a));
     }
     ::close(ch[1]);

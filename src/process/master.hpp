@@ -2,12 +2,14 @@
 // forks workers from that generation and respawns them; never serves traffic and never runs Asio.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/model.hpp"
 #include "process/listeners.hpp"
 #include "process/privileges.hpp"
+#include "cache/store.hpp"
 #include "shm/shared_state.hpp"
 
 namespace bulwark::process {
@@ -32,6 +34,7 @@ struct master_startup {
     int access_log_fd = -1;
     shm::shared_state* shared = nullptr;
     shm::backend_handles handles;
+    std::unique_ptr<cache::store> cache;  // null while no route caches
 };
 
 /// Runs the master until it stops; listeners, logs and shared memory are ready. Returns the exit status.

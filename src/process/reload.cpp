@@ -13,6 +13,7 @@
 #include "process/config_message.hpp"
 #include "process/pidfile.hpp"
 #include "process/sd_notify.hpp"
+#include "process/cache_file.hpp"
 #include "process/supervisor.hpp"
 
 namespace bulwark::process {
@@ -74,6 +75,20 @@ std::string supervisor::reload() {
     if (errors.empty() && (next->global.state_dir != cfg_->global.state_dir ||
                            next->global.shm_size != cfg_->global.shm_size))
         errors = opts_.config_path + ": state_dir and shm_size cannot change on reload (restart or upgrade)\n";
+    if (errors.empty()) {
+        if (auto conflict = cache_reload_conflict(cache_.get(), *next); !conflict.empty())
+            errors = opts_.config_path + ": " + conflict + "\n";
+    }
+    if (errors.empty() && !cache_ && next->cache.used) {
+        // The first route to cache arrived by reload: the workers map the new file by path.
+        try {
+            std::string cache_notes;
+            cache_ = open_cache(*next, next_id, cache_notes);
+            if (!cache_notes.empty()) BW_LOG(notice, "%s", cache_notes.c_str());
+        } catch (const std::exception& e) {
+            errors = opts_.config_path + ": cache " + next->cache.path + ": " + e.what() + "\n";
+        }
+    }
     std::vector<listening_socket> next_listeners;
     if (errors.empty()) {
         next_listeners = plan_listeners(*next, listeners_, why);

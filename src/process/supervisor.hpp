@@ -90,6 +90,7 @@ private:
     int access_fd_;
     shm::shared_state* shared_;
     shm::backend_handles handles_;
+    std::unique_ptr<cache::store> cache_;
     master_options opts_;
     std::list<child> workers_;  // stable addresses: children are added and removed while referenced
     int signal_fd_ = -1;

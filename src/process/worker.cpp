@@ -29,7 +29,7 @@ constexpr std::chrono::milliseconds sweep_interval{100};
 
 class worker {
 public:
-    worker(const worker_args& a) : args_(a), rt_(io_, proxy::runtime_setup{a.cfg, a.access_log_fd, static_cast<unsigned>(a.index), a.shared, a.handles}), channel_(io_, a.channel_fd),
+    worker(const worker_args& a) : args_(a), rt_(io_, proxy::runtime_setup{a.cfg, a.access_log_fd, static_cast<unsigned>(a.index), a.shared, a.handles, a.cache}), channel_(io_, a.channel_fd),
                                    sweep_(io_.get_executor()), signals_(io_, SIGQUIT, SIGTERM, SIGINT) {}
 
     int run() {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "cache/store.hpp"
 #include "config/model.hpp"
 #include "process/listeners.hpp"
 #include "process/privileges.hpp"
@@ -22,6 +23,7 @@ struct worker_args {
     identity id;
     shm::shared_state* shared = nullptr;          // mapping inherited from the master
     const shm::backend_handles* handles = nullptr;
+    cache::store* cache = nullptr;                // mapping inherited from the master (or null)
 };
 
 /// Runs in the child after fork(); returns the process exit status.

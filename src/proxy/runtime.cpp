@@ -3,6 +3,8 @@
 
 #include <sys/random.h>
 
+#include "core/log.hpp"
+
 namespace bulwark::proxy {
 namespace {
 // Backends commonly close idle keep-alive connections after 60 s or more; closing ours first avoids
@@ -11,7 +13,7 @@ constexpr std::chrono::milliseconds upstream_idle_timeout{50'000};
 }  // namespace
 
 runtime::runtime(asio::io_context& io, const runtime_setup& setup)
-    : worker_index_(setup.worker_index), shared_(setup.shared), io_(io), access_log_(setup.access_log_fd) {
+    : worker_index_(setup.worker_index), shared_(setup.shared), cache_(setup.cache), io_(io), access_log_(setup.access_log_fd) {
     current_ = build_generation(setup.cfg, setup.handles);
 }
 
@@ -68,6 +70,15 @@ int generation::listener_index(const std::string& name) const {
 }
 
 void runtime::apply(config::snapshot cfg, const shm::backend_handles& handles) {
+    if (!cache_ && cfg->cache.used) {
+        // Caching was enabled by this reload: the master created the file; map it by path.
+        try {
+            own_cache_ = std::make_unique<cache::store>(cache::store::open_existing(cfg->cache.path, false));
+            cache_ = own_cache_.get();
+        } catch (const std::exception& e) {
+            BW_LOG(error, "cache %s: %s; serving without the cache", cfg->cache.path.c_str(), e.what());
+        }
+    }
     auto gen = build_generation(std::move(cfg), &handles);
     // Servers that left the configuration: their idle connections go now, and connections still in
     // use are closed when their exchange ends (no idle slots). The pool objects themselves stay, as

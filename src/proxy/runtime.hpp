@@ -10,6 +10,7 @@
 
 #include <boost/intrusive/list.hpp>
 
+#include "cache/store.hpp"
 #include "config/model.hpp"
 #include "core/asio.hpp"
 #include "core/clock.hpp"
@@ -99,6 +100,7 @@ struct runtime_setup {
     unsigned worker_index = 0;  // also the worker's slot in the shared gauges
     shm::shared_state* shared = nullptr;
     const shm::backend_handles* handles = nullptr;
+    cache::store* cache = nullptr;
 };
 
 /// Closing an idle keep-alive connection races with a request the client is sending; clients that
@@ -112,6 +114,8 @@ public:
     unsigned worker_index() const { return worker_index_; }
     /// Shared state; null only in processes that run without one (unit tests).
     shm::shared_state* shared() const { return shared_; }
+    /// The shared cache; null while no route caches.
+    cache::store* cache() const { return cache_; }
 
     asio::io_context& io() { return io_; }
     const std::shared_ptr<generation>& current() const { return current_; }
@@ -160,6 +164,8 @@ private:
 
     unsigned worker_index_;
     shm::shared_state* shared_;
+    cache::store* cache_;
+    std::unique_ptr<cache::store> own_cache_;  // mapped by path when a reload enabled caching
 
     asio::io_context& io_;
     cached_clock clock_;
