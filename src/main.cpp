@@ -11,6 +11,7 @@
 #include "config/loader.hpp"
 #include "config/schema.hpp"
 #include "core/log.hpp"
+#include "process/cache_admin.hpp"
 #include "process/cache_file.hpp"
 #include "process/control.hpp"
 #include "process/listeners.hpp"
@@ -38,15 +39,18 @@ struct options {
     bool foreground = false;
     bool list_keys = false;
     std::string signal;
+    std::string purge_url;
 };
 
 void usage(FILE* out) {
     std::fprintf(out,
-                 "usage: bulwark [-c FILE] [-t] [-s reload|upgrade|reopen|quit|stop|status] [-V] [--foreground] [--list-keys]\n"
+                 "usage: bulwark [-c FILE] [-t] [-s reload|upgrade|reopen|quit|stop|status|cache-check] [-s purge URL] [-V]\n"
+                 "               [--foreground] [--list-keys]\n"
                  "  -c FILE        configuration file (default %s/bulwark/bulwark.ini)\n"
                  "  -t             check the configuration and exit\n"
                  "  -s SIGNAL      reload or upgrade (both wait for the outcome), reopen, quit or stop the master;\n"
-                 "                 status prints the shared state\n"
+                 "                 status prints the shared state; purge URL (or PREFIX*) removes cached objects;\n"
+                 "                 cache-check verifies the cache file\n"
                  "  -V             print the version and exit\n"
                  "  --foreground   do not detach from the terminal\n"
                  "  --list-keys    print every configuration key with its type and default\n",
@@ -57,7 +61,16 @@ bool parse_args(int argc, char** argv, options& o) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "-c" && i + 1 < argc) o.config = argv[++i];
-        else if (a == "-s" && i + 1 < argc) o.signal = argv[++i];
+        else if (a == "-s" && i + 1 < argc) {
+            o.signal = argv[++i];
+            if (o.signal == "purge") {
+                if (i + 1 >= argc) {
+                    std::fprintf(stderr, "bulwark: -s purge needs a URL (or a prefix ending in *)\n");
+                    return false;
+                }
+                o.purge_url = argv[++i];
+            }
+        }
         else if (a == "-t") o.test = true;
         else if (a == "-V" || a == "--version") o.version = true;
         else if (a == "--foreground" || a == "-f") o.foreground = true;
@@ -213,6 +226,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (o.signal == "status") return process::print_status(*r.cfg);
+    if (o.signal == "purge") return process::purge_cache(*r.cfg, o.purge_url);
+    if (o.signal == "cache-check") return process::check_cache(*r.cfg);
     if (!o.signal.empty()) return process::send_control(*r.cfg, o.signal);
     return start(r.cfg, o);
 }

@@ -40,7 +40,7 @@ std::string_view header_value(const http::request_head& req, std::string_view va
 void build_key(std::string_view tmpl, const key_inputs& in, std::string& out) {
     out.clear();
     const http::request_head& req = *in.req;
-    const std::string_view target = req.target;
+    const std::string_view target = in.target.empty() ? req.target : in.target;
     const auto query = target.find('?');
     for (std::size_t i = 0; i < tmpl.size();) {
         if (tmpl[i] != '$') {

@@ -13,6 +13,7 @@ namespace bulwark::cache {
 struct key_inputs {
     std::string_view scheme;  // "http" or "https"
     const http::request_head* req;
+    std::string_view target = {};  // instead of req->target (invalidating another URL)
 };
 
 /// Appends the expanded template to `out` (cleared first). $host is lower-cased, without its port.

@@ -124,6 +124,15 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
         case 6:
             if (name_equals(f.name, "expect")) continue;  // the proxy answers 100-continue itself
             break;
+        case 5:
+            if (fwd.drop_conditionals && name_equals(f.name, "range")) continue;
+            break;
+        case 8:
+            if (fwd.drop_conditionals && name_equals(f.name, "if-range")) continue;
+            break;
+        case 13:
+            if (fwd.drop_conditionals && name_equals(f.name, "if-none-match")) continue;
+            break;
         case 9:
             if (name_equals(f.name, "forwarded")) continue;  // rewritten by append_forwarding
             break;
@@ -132,6 +141,7 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
             break;
         case 17:
             if (name_equals(f.name, "x-forwarded-proto")) continue;
+            if (fwd.drop_conditionals && name_equals(f.name, "if-modified-since")) continue;
             break;
         default:
             break;
@@ -140,6 +150,7 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
     }
     if (!host_written) append_field(out, "Host", req.host.empty() ? fwd.default_host : req.host);
     append_forwarding(req, fwd, out);
+    out.append(fwd.extra_fields);
     if (fwd.upgrade) out.append("Connection: upgrade\r\n");
     out.append("\r\n");
 }
@@ -160,8 +171,12 @@ void write_client_response(const response_head& res, const response_info& info, 
         if (is_hop_by_hop(res, f.name)) continue;
         if (info.mode == response_body_mode::close_delimited && name_equals(f.name, "transfer-encoding")) continue;
         if (f.name.size() == 12 && name_equals(f.name, "x-request-id")) has_request_id = true;
+        if (!info.drop_targeted.empty() &&
+            (name_equals(f.name, "cdn-cache-control") || name_equals(f.name, info.drop_targeted)))
+            continue;
         append_field(out, f.name, f.value);
     }
+    out.append(info.extra_fields);
     if (!has_request_id && !info.request_id.empty()) append_field(out, "X-Request-Id", info.request_id);
     if (info.mode == response_body_mode::add_chunked) out.append("Transfer-Encoding: chunked\r\n");
     if (info.upgrade) out.append("Connection: upgrade\r\n");

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "limit/rate.hpp"
+#include "process/cache_admin.hpp"
 #include "shm/shared_state.hpp"
 
 namespace bulwark::process {
@@ -46,6 +47,7 @@ int print_status(const config::config& cfg) {
             std::printf("%-16s %12" PRIu64 "\n", cfg.limits[i].name.c_str(),
                         st->limits().limited(limit::limit_id_of(i)));
     }
+    print_cache_status(cfg);
     return 0;
 }
 

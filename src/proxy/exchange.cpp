@@ -67,6 +67,8 @@ task<bool> exchange::run() {
         BW_LOG(info, "client %s: request rejected with 413: body of %llu bytes exceeds max_body_size", s_.address_,
                static_cast<unsigned long long>(req_.content_length));
         keep = co_await respond_error(413);
+    } else if (route_ >= 0 && rt_.cache() && gen_.cfg->routes[static_cast<std::size_t>(route_)].cache.enabled) {
+        keep = co_await cached_forward(gen_.upstreams[static_cast<std::size_t>(match.upstream)]);
     } else {
         keep = co_await forward_to(gen_.upstreams[static_cast<std::size_t>(match.upstream)]);
     }
@@ -169,6 +171,10 @@ http::forward_info exchange::forwarding(const server_target& server) const {
     fwd.add_via = l.via;
     if (add_request_id_) fwd.request_id = request_id_;
     fwd.upgrade = upgrade_;
+    if (cache_ && cache_->fetch_whole) {
+        fwd.drop_conditionals = true;
+        if (cache_->revalidating) fwd.extra_fields = cache_->validators;
+    }
     return fwd;
 }
 
@@ -301,6 +307,7 @@ task<exchange::outcome> exchange::read_response_head(server_target& server, upst
 
 task<error_code> exchange::send_to_client(const char* head, std::size_t head_len, const char* data,
                                           std::size_t len) {
+    if (cache_ && cache_->silent) co_return error_code{};  // a background refresh has no client
     gather g;
     g.add(head, head_len);
     g.add(data, len);

@@ -11,6 +11,7 @@
 #include "http/headers.hpp"
 #include "http/parser.hpp"
 #include "http/message.hpp"
+#include "proxy/cache_stage.hpp"
 #include "proxy/io.hpp"
 #include "limit/rate.hpp"
 #include "proxy/runtime.hpp"
@@ -40,6 +41,31 @@ private:
     limit::request_facts limit_facts();
     void account_response();
     std::span<const int> route_limits() const;
+
+    // cache_stage.cpp: lookup, coalescing, purge, invalidation
+    task<bool> cached_forward(upstream_target& target);
+    bool load_entry(const std::string& key);
+    void cache_lookup();
+    bool min_uses_reached();
+    task<bool> wait_for_filler();
+    task<bool> purge();
+    void invalidate_for_unsafe(const http::response_head& res);
+    task<void> refresh_in_background(upstream_target& target);
+    void prepare_validation();
+    std::string_view scheme() const { return "http"; }
+    // cache_serve.cpp: a response from the store
+    enum class serve_result { not_served, served, client_gone };
+    task<serve_result> serve_stored(cache_status st);
+    void write_stored_head(const http::response_head& stored, int status, std::uint64_t length,
+                           const cache::byte_range* range, std::uint64_t total, cache_status st);
+    // cache_fill.cpp: an origin response on a caching route
+    task<bool> cache_answers_instead(const http::response_head& res, outcome& result);
+    void refresh_stored_head(const http::response_head& not_modified);
+    void start_fill(const http::response_head& res);
+    void fill_body(const char* data, std::size_t n);
+    void fill_chunked(std::string_view framed);
+    void finish_fill();
+    task<bool> respond_failed();
 
     // upstream_stage.cpp
     task<bool> forward_to(upstream_target& target);
@@ -109,6 +135,7 @@ private:
     std::string_view request_id_;   // the request's X-Request-Id, or generated_id_
     bool add_request_id_ = false;
     char generated_id_[32];
+    std::unique_ptr<cache_context> cache_;  // only on routes with cache = on
 };
 
 }  // namespace bulwark::proxy

@@ -47,12 +47,22 @@ std::size_t dechunk_in_place(http::chunked_decoder& dec, char* buf, std::size_t 
 
 task<exchange::outcome> exchange::relay_response(server_target& server, upstream_conn& conn,
                                                  const http::response_head& res) {
+    if (cache_) {
+        outcome answered = outcome::relayed;
+        if (co_await cache_answers_instead(res, answered)) co_return answered;
+    }
+    const bool silent = cache_ && cache_->silent;
     const bool http10 = req_.version_minor == 0;
     const auto mode = choose_mode(res, http10);
     close_client_ = client_wants_close() || rt_.draining() || !body_done_ ||
                     mode == http::response_body_mode::close_delimited;
     status_ = res.status;
-    http::response_info info{mode, close_client_, http10, request_id_, res.status == 101};
+    http::response_info info{mode, close_client_, http10, request_id_, res.status == 101, {}, {}};
+    if (cache_) {
+        info.extra_fields = cache_->status_line;
+        info.drop_targeted = cache_->settings.targeted_field.empty() ? std::string_view("cdn-cache-control")
+                                                                     : std::string_view(cache_->settings.targeted_field);
+    }
     http::write_client_response(res, info, s_.out_);
     if (res.status == 101) {
         error_code ec = co_await send_to_client(s_.out_.data(), s_.out_.size(), nullptr, 0);
@@ -81,6 +91,7 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
         case http::body_framing::length: {
             auto n = static_cast<std::size_t>(std::min<std::uint64_t>(avail.size(), remaining));
             g.add(avail.data(), n);
+            fill_body(avail.data(), n);
             remaining -= n;
             done = remaining == 0;
             clean_end = n == avail.size();
@@ -91,6 +102,7 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
                 std::size_t n = dechunk_in_place(dec, buf + pos, avail.size(), done);
                 if (n == std::string_view::npos) goto bad_chunk;
                 g.add(buf + pos, n);
+                fill_body(buf + pos, n);
                 break;
             }
             std::size_t used = 0, verbatim = 0;
@@ -107,10 +119,12 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
                 done = step.st == http::chunked_forwarder::status::done;
             }
             if (verbatim) g.add(avail.data(), verbatim);
+            fill_chunked(avail.substr(0, used));
             clean_end = used == avail.size();
             break;
         }
         case http::body_framing::to_eof:
+            fill_body(avail.data(), avail.size());
             if (!avail.empty() && mode == http::response_body_mode::add_chunked) {
                 auto r = std::to_chars(size_line, size_line + sizeof size_line - 2, avail.size(), 16);
                 *r.ptr++ = '\r';
@@ -123,7 +137,9 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
             }
             break;
         }
-        if (g.count) {
+        if (silent) {
+            head_pending = false;
+        } else if (g.count) {
             std::size_t bytes = g.bytes();
             s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
             error_code ec;
@@ -150,7 +166,8 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
         pos = 0;
         relay_len_ = got;
         if (ec == asio::error::eof && res.framing == http::body_framing::to_eof) {
-            if (mode == http::response_body_mode::add_chunked) {
+            finish_fill();
+            if (!silent && mode == http::response_body_mode::add_chunked) {
                 gather end;
                 end.add(last_chunk.data(), last_chunk.size());
                 if (co_await send_all(s_.socket_, end)) co_return outcome::client_gone;
@@ -163,6 +180,7 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
             co_return outcome::client_gone;
         }
     }
+    finish_fill();
     upstream_reusable_ = clean_end && res.framing != http::body_framing::to_eof && !res.flags.connection_close &&
                          (res.version_minor == 1 || res.flags.connection_keep_alive);
     co_return outcome::relayed;

@@ -157,7 +157,7 @@ task<bool> exchange::forward_to(upstream_target& target) {
         break;
     }
     if (result == outcome::relayed) co_return !close_client_ && !upgrade_accepted_;
-    if (result == outcome::failed) co_return co_await respond_error(status_);
+    if (result == outcome::failed) co_return co_await respond_failed();
     co_return false;
 }
 

@@ -1,0 +1,70 @@
+// process/cache_admin: see cache_admin.hpp.
+#include "process/cache_admin.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <exception>
+#include <optional>
+
+#include "cache/store.hpp"
+
+namespace bulwark::process {
+namespace {
+
+std::optional<cache::store> map_cache(const config::config& cfg, bool read_only) {
+    try {
+        return cache::store::open_existing(cfg.cache.path, read_only);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bulwark: cannot open the cache %s: %s\n", cfg.cache.path.c_str(), e.what());
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+int purge_cache(const config::config& cfg, const std::string& url) {
+    auto st = map_cache(cfg, false);
+    if (!st) return 1;
+    if (!url.empty() && url.back() == '*') {
+        std::size_t n = st->erase_prefix(std::string_view(url).substr(0, url.size() - 1));
+        std::printf("purged %zu object(s) under %s\n", n, url.c_str());
+        return 0;
+    }
+    if (!st->erase(url)) {
+        std::printf("not cached: %s\n", url.c_str());
+        return 1;
+    }
+    std::printf("purged %s\n", url.c_str());
+    return 0;
+}
+
+int check_cache(const config::config& cfg) {
+    auto st = map_cache(cfg, true);
+    if (!st) return 1;
+    auto problems = st->check();
+    for (const auto& p : problems) std::printf("%s\n", p.c_str());
+    const auto s = st->stats();
+    std::printf("cache %s: %" PRIu64 " objects, %s\n", cfg.cache.path.c_str(), s.live_objects,
+                problems.empty() ? "no problem found" : "PROBLEMS FOUND");
+    return problems.empty() ? 0 : 1;
+}
+
+void print_cache_status(const config::config& cfg) {
+    if (!cfg.cache.used) return;
+    std::optional<cache::store> st;
+    try {
+        st = cache::store::open_existing(cfg.cache.path, true);
+    } catch (const std::exception&) {
+        return;
+    }
+    const auto s = st->stats();
+    const double fill = s.arena_bytes ? 100.0 * static_cast<double>(s.arena_used) / static_cast<double>(s.arena_bytes) : 0;
+    std::printf("\n%-10s %10s %10s %10s %12s %10s %10s %10s %14s %6s\n", "CACHE", "HITS", "MISSES", "STALE",
+                "REVALIDATED", "STORED", "EVICTED", "OBJECTS", "BYTES_SERVED", "FILL");
+    std::printf("%-10s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+                " %14" PRIu64 " %5.1f%%\n",
+                "shared", s.hits, s.misses, s.stale, s.revalidated, s.stored, s.evicted, s.live_objects, s.bytes_served,
+                fill);
+}
+
+}  // namespace bulwark::process
