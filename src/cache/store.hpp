@@ -85,7 +85,7 @@ private:
 /// until commit(). Destroying an uncommitted writer (or a worker dying) abandons its space.
 class object_writer {
 public:
-    object_writer() = default;
+    object_writer() noexcept;  // out of line: state is incomplete here
     object_writer(object_writer&&) noexcept;
     object_writer& operator=(object_writer&&) noexcept;
     ~object_writer();
@@ -109,7 +109,7 @@ public:
     /// Largest identity chunk a body is cut into (each compressed on its own).
     static constexpr std::size_t max_chunk = 64 * 1024;
 
-    store() = default;
+    store() noexcept;  // out of line: detail::store_impl is incomplete here
     store(store&&) noexcept;
     store& operator=(store&&) noexcept;
     ~store();

@@ -172,6 +172,7 @@ store_impl::~store_impl() {
 }  // namespace detail
 
 store::store(std::unique_ptr<detail::store_impl> impl) noexcept : impl_(std::move(impl)) {}
+store::store() noexcept = default;
 store::store(store&&) noexcept = default;
 store& store::operator=(store&&) noexcept = default;
 store::~store() = default;

@@ -41,6 +41,7 @@ struct object_writer::state {
     bool flush();
 };
 
+object_writer::object_writer() noexcept = default;
 object_writer::object_writer(object_writer&&) noexcept = default;
 object_writer& object_writer::operator=(object_writer&&) noexcept = default;
 object_writer::~object_writer() = default;  // uncommitted space is left to the ring
