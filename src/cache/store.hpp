@@ -20,6 +20,11 @@
 
 namespace bulwark::cache {
 
+namespace detail {
+class store_impl;  // cache/store_impl.hpp
+struct chunk_view;
+}
+
 /// Counters kept in the file (atomics), for -s status and metrics. Survive reload/upgrade/restart.
 struct store_stats {
     std::uint64_t hits = 0, misses = 0, stale = 0, revalidated = 0, bypass = 0;
@@ -54,17 +59,25 @@ public:
     /// Copies up to `cap` identity bytes into `out` (cap >= store::max_chunk); sets `n`.
     /// Returns false on eviction or corruption (then stop serving), true otherwise (n == 0: end).
     bool next(char* out, std::size_t cap, std::size_t& n);
-    /// Skips to identity offset `offset` (range requests); false when evicted/corrupt.
+    /// Skips to identity offset `offset` (range requests) without decompressing the chunks before
+    /// it; forward only (false for an offset before the current one, or past the end); false when
+    /// evicted/corrupt.
     bool seek(std::uint64_t offset);
     bool evicted() const { return evicted_; }
     std::uint64_t remaining() const { return remaining_; }
 
 private:
     friend class store;
-    const store* st_ = nullptr;
-    std::uint64_t chunk_pos_ = 0;   // arena position of the next chunk record
+    bool fail();
+    bool load_chunk(detail::chunk_view& c);
+    const detail::store_impl* st_ = nullptr;  // the mapping (stable when the store object moves)
+    std::uint64_t chunk_pos_ = 0;   // arena position of the next chunk record (the head when inline_)
+    std::uint64_t object_id_ = 0;   // every chunk record of the body carries it
+    std::uint64_t offset_ = 0;      // identity offset of the next byte next() delivers
     std::uint64_t skip_ = 0;        // identity bytes still to drop from the next chunk (seek)
     std::uint64_t remaining_ = 0;
+    std::uint32_t seq_ = 0;         // index of the next chunk record
+    bool inline_ = false;           // the body's only chunk is inside the head record
     bool evicted_ = false;
 };
 
@@ -72,7 +85,7 @@ private:
 /// until commit(). Destroying an uncommitted writer (or a worker dying) abandons its space.
 class object_writer {
 public:
-    object_writer() = default;
+    object_writer() noexcept;  // out of line: state is incomplete here
     object_writer(object_writer&&) noexcept;
     object_writer& operator=(object_writer&&) noexcept;
     ~object_writer();
@@ -89,8 +102,6 @@ private:
     bool ok_ = false;
 };
 
-struct open_result;
-
 class store {
 public:
     /// Bump when anything in the file's layout changes: a mismatch recreates the file.
@@ -98,7 +109,7 @@ public:
     /// Largest identity chunk a body is cut into (each compressed on its own).
     static constexpr std::size_t max_chunk = 64 * 1024;
 
-    store() = default;
+    store() noexcept;  // out of line: detail::store_impl is incomplete here
     store(store&&) noexcept;
     store& operator=(store&&) noexcept;
     ~store();
@@ -149,10 +160,10 @@ public:
     std::vector<std::string> check() const;
 
 private:
-    struct impl;
+    explicit store(std::unique_ptr<detail::store_impl> impl) noexcept;
     friend class body_reader;
     friend class object_writer;
-    std::unique_ptr<impl> impl_;
+    std::unique_ptr<detail::store_impl> impl_;
 };
 
 }  // namespace bulwark::cache
