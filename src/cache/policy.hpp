@@ -29,6 +29,7 @@ struct cache_control {
     bool no_store = false, no_cache = false, private_ = false, public_ = false;
     bool must_revalidate = false, proxy_revalidate = false, no_transform = false, immutable = false;
     bool only_if_cached = false;   // request
+    bool must_understand = false;  // response, §5.2.2.3: no-store is ignored when the status is understood
     bool no_cache_fields = false;  // no-cache="field": treated as no-cache (allowed by §5.2.2.4)
     bool private_fields = false;   // private="field": treated as private for a shared cache
     std::optional<std::int64_t> max_age, s_maxage, stale_while_revalidate, stale_if_error;
@@ -37,6 +38,10 @@ struct cache_control {
     std::optional<std::int64_t> min_fresh;  // request
 };
 /// Parses every field named `name` in `head` (lower-case name; several fields are one list).
+/// "cache-control" (and "pragma") use the §5.2 grammar; any other name is a targeted field (RFC 9213
+/// §2.1): an RFC 8941 Dictionary, where a parse error sets `malformed` (the field is then ignored, not
+/// the response refused), a value of the wrong type drops only that directive, the last duplicate
+/// wins, and an empty field is as if absent (`present` false).
 cache_control parse_cache_control(const http::head_common& head, std::string_view name = "cache-control");
 
 // ---- storing (RFC 9111 §3) -------------------------------------------------------------------------
@@ -46,7 +51,9 @@ struct route_cache_settings {
     /// status 0 means "any". Without a match, no heuristic unless heuristic_lm_fraction > 0.
     std::vector<std::pair<int, std::int64_t>> valid;
     double heuristic_lm_fraction = 0;  // e.g. 0.1: 10 % of (Date - Last-Modified), §4.2.2
-    std::string_view targeted_field;   // extra targeted CC field, e.g. "bulwark-cache-control" (lower-case)
+    /// Extra targeted CC field, e.g. "bulwark-cache-control" (lower-case). It is the more specific one,
+    /// so it is consulted before cdn-cache-control (RFC 9213 §2.2's example order).
+    std::string_view targeted_field;
     bool store_set_cookie = false;     // off (nginx, Varnish): a response with Set-Cookie is not stored
 };
 
@@ -61,6 +68,8 @@ struct stored_times {
     std::int64_t stale_if_error = 0;
     bool must_revalidate = false;    // must-revalidate or proxy-revalidate or s-maxage (§3.2, §4.2.4)
     bool no_cache = false;           // stored, but every use needs validation (§5.2.2.4)
+    /// §3.5: public, s-maxage or must-revalidate: may answer a request carrying Authorization.
+    bool shared_ok = false;
 };
 
 struct store_decision {
@@ -69,9 +78,16 @@ struct store_decision {
     stored_times times;
 };
 
+/// The response directives this cache obeys (RFC 9213 §2.2): the first of settings.targeted_field,
+/// cdn-cache-control that is present and parses, else Cache-Control.
+cache_control response_cache_control(const http::response_head& res, const route_cache_settings& settings);
+
 /// §3: may the response to `req` be stored, and with what freshness. `now` is response_time.
-/// Targeted fields (RFC 9213: cdn-cache-control, then settings.targeted_field) take precedence over
-/// Cache-Control for this cache when present and valid.
+/// Targeted fields (RFC 9213: settings.targeted_field, then cdn-cache-control) take precedence over
+/// Cache-Control for this cache when present and valid. stale_while_revalidate / stale_if_error are
+/// the windows this cache may use: 0 under must-revalidate or proxy-revalidate (§5.2.2.2 forbids
+/// stale reuse even when disconnected); an origin's explicit windows survive s-maxage's implied
+/// proxy-revalidate, which still refuses a client's max-stale.
 store_decision decide_store(const http::request_head& req, const http::response_head& res,
                             const route_cache_settings& settings, std::int64_t request_time, std::int64_t now);
 
