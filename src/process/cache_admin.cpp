@@ -20,11 +20,25 @@ std::optional<cache::store> map_cache(const config::config& cfg, bool read_only)
     }
 }
 
+// The default key ($scheme://$host$request_uri) has the host without its port, as nginx's $host:
+// "http://example.com:8080/a" is stored as "http://example.com/a".
+std::string without_port(const std::string& url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    const auto host = scheme + 3;
+    const auto path = url.find('/', host);
+    const auto authority = url.substr(host, path == std::string::npos ? std::string::npos : path - host);
+    const auto colon = authority.rfind(':');
+    if (colon == std::string::npos || authority.find(']', colon) != std::string::npos) return url;
+    return url.substr(0, host + colon) + (path == std::string::npos ? "" : url.substr(path));
+}
+
 }  // namespace
 
-int purge_cache(const config::config& cfg, const std::string& url) {
+int purge_cache(const config::config& cfg, const std::string& given) {
     auto st = map_cache(cfg, false);
     if (!st) return 1;
+    const std::string url = without_port(given);
     if (!url.empty() && url.back() == '*') {
         std::size_t n = st->erase_prefix(std::string_view(url).substr(0, url.size() - 1));
         std::printf("purged %zu object(s) under %s\n", n, url.c_str());

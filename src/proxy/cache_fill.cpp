@@ -85,7 +85,7 @@ void exchange::refresh_stored_head(const http::response_head& not_modified) {
     auto stored = std::make_unique<http::response_head>();
     if (http::parse_response(c.entry.head, response_limits(), false, *stored).status != http::parse_status::complete)
         return;
-    std::string text = c.entry.head.substr(0, c.entry.head.find("\r\n") + 2);
+    std::string text(c.entry.head.substr(0, c.entry.head.find("\r\n") + 2));
     text += cache::merge_304_fields(*stored, not_modified);
     text += "\r\n";
     auto merged = std::make_unique<http::response_head>();
@@ -95,7 +95,7 @@ void exchange::refresh_stored_head(const http::response_head& not_modified) {
         c.store.erase(c.object_key);  // the refreshed head forbids storing: answer this once, keep nothing
         return;
     }
-    std::string blob = cache::encode_response(d.times, d.shared_ok, *merged, c.settings.targeted_field);
+    std::string blob = cache::encode_response(d.times, d.times.shared_ok, *merged, c.settings.targeted_field);
     if (!c.store.replace_head(c.object_key, c.found, blob)) return;
     c.blob = std::move(blob);
     if (auto e = cache::decode(c.blob)) c.entry = *e;
@@ -131,7 +131,7 @@ void exchange::start_fill(const http::response_head& res) {
     const std::string_view type = res.get("content-type");
     const bool compress = res.get("content-encoding").empty() && !precompressed_type(type) &&
                           !(res.framing == http::body_framing::length && res.content_length < c.settings.min_compress_size);
-    c.writer = c.store.begin(c.object_key, cache::encode_response(d.times, d.shared_ok, res, c.settings.targeted_field),
+    c.writer = c.store.begin(c.object_key, cache::encode_response(d.times, d.times.shared_ok, res, c.settings.targeted_field),
                              compress, c.settings.max_object_size);
     c.filling = c.writer.ok();
     c.dechunk.reset();
