@@ -40,6 +40,8 @@ BOOST_AUTO_TEST_CASE(responses_that_forbid_or_lack_freshness_are_not_stored) {
         "HTTP/1.1 200 OK\r\nCache-Control: max-age=abc",          // malformed: never guessed
         "HTTP/1.1 200 OK\r\nCache-Control: max-age=60, max-age=5",  // conflicting duplicates
         "HTTP/1.1 200 OK",                                          // no freshness, no cache_valid
+        "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nVary: a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, "
+        "a11, a12, a13, a14, a15, a16, a17, a18, a19, a20",            // a Vary too long to key on
     };
     int i = 0;
     for (const char* head : heads) {
@@ -64,6 +66,13 @@ BOOST_AUTO_TEST_CASE(cache_valid_gives_freshness_to_responses_without_any) {
     BOOST_TEST(b.body_size == 3000u);
     BOOST_TEST(status_of(b) == "HIT");
     BOOST_TEST(p.o.requests_to("/size/3000") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cache_min_uses_counts_requests_across_workers_before_storing) {
+    cached p("cache_valid = 200 1m\ncache_min_uses = 3\n", {}, 2);
+    for (int i = 0; i < 3; ++i) BOOST_TEST(status_of(p.get("/size/100")) == "MISS");
+    BOOST_TEST(status_of(p.get("/size/100")) == "HIT");
+    BOOST_TEST(p.o.requests_to("/size/100") == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(cdn_cache_control_overrides_cache_control_and_is_not_forwarded) {

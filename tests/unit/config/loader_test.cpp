@@ -338,9 +338,9 @@ BOOST_AUTO_TEST_CASE(diagnostic_text_is_file_line_message) {
 // ---- errors, one kind at a time ----
 
 BOOST_AUTO_TEST_CASE(unknown_section) {
-    auto r = load(std::string(minimal_listener) + "\n[cache]\nsize = 1g\nlevels = 2\n");
+    auto r = load(std::string(minimal_listener) + "\n[proxy_cache_path]\nsize = 1g\nlevels = 2\n");
     // Reported once, at the header; the keys inside are not reported again.
-    EXPECT_ONLY_ERROR(r, 4, "cache", "global", "listener:NAME", "upstream:NAME", "route:NAME", "log");
+    EXPECT_ONLY_ERROR(r, 4, "proxy_cache_path", "global", "listener:NAME", "upstream:NAME", "route:NAME", "log");
     auto named = load(std::string(minimal_listener) + "[limit:api]\n");
     EXPECT_ONLY_ERROR(named, 3, "limit");
 }
@@ -521,7 +521,7 @@ BOOST_AUTO_TEST_CASE(every_validation_error_is_reported_sorted_by_line) {
                              "[listener:web]\n"                 // 6
                              "bind = 127.0.0.1:8080\n"          // 7
                              "bind = 127.0.0.1:99999\n"         // 8 bad port
-                             "[cache]\n"                        // 9 unknown section
+                             "[stream]\n"                         // 9 unknown section
                              "size = 1g\n"                      // 10 (not reported again)
                              "[upstream]\n"                     // 11 needs a name
                              "[upstream:app]\n"                 // 12 needs server
@@ -537,7 +537,7 @@ BOOST_AUTO_TEST_CASE(every_validation_error_is_reported_sorted_by_line) {
     EXPECT_ERROR(r, 4, "colour");
     EXPECT_ERROR(r, 5, "workers", "twice");
     EXPECT_ERROR(r, 8, "bind", "1..65535");
-    EXPECT_ERROR(r, 9, "cache");
+    EXPECT_ERROR(r, 9, "stream");
     EXPECT_ERROR(r, 11, "upstream", "NAME");
     EXPECT_ERROR(r, 12, "upstream:app", "server");
     EXPECT_ERROR(r, 13, "keepalive");
