@@ -164,4 +164,11 @@ BOOST_AUTO_TEST_CASE(usable_on_error_refused_under_must_revalidate) {
     BOOST_TEST(!cache::usable_on_error(t, req_cc("max-stale"), t0 + 61));
 }
 
+// §5.2.2.4 over §5.2.1.2: a client's max-stale does not lift the origin's no-cache.
+BOOST_AUTO_TEST_CASE(max_stale_does_not_lift_stored_no_cache) {
+    auto t = stored(60);
+    t.no_cache = true;
+    EXPECT_USABILITY(cache::evaluate(t, req_cc("max-stale"), false, t0 + 100), u::must_validate);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -239,4 +239,22 @@ BOOST_AUTO_TEST_CASE(cdn_cache_control_replaces_cache_control) {
     BOOST_TEST(t.times.lifetime == 15);
 }
 
+// §5.2.2.4: the qualified no-cache="field" is handled as plain no-cache (the RFC allows it).
+BOOST_AUTO_TEST_CASE(qualified_no_cache_is_treated_as_no_cache) {
+    auto d = decide("Cache-Control: max-age=60, no-cache=\"Set-Cookie\"\r\nETag: \"a\"\r\n");
+    EXPECT_STORED(d);
+    BOOST_TEST(d.times.no_cache);
+}
+
+// RFC 9213 §2.1: an empty targeted field is ignored, so Cache-Control decides.
+BOOST_AUTO_TEST_CASE(empty_targeted_field_falls_back_to_cache_control) {
+    EXPECT_REFUSED(decide("Cache-Control: no-store\r\nCDN-Cache-Control:\r\n"));
+    // "none" is not empty: it replaces Cache-Control and leaves freshness to Expires/heuristics.
+    cache::route_cache_settings s;
+    s.valid = {{0, 40}};
+    auto d = decide("Cache-Control: no-store\r\nCDN-Cache-Control: none\r\n", 200, "", s);
+    EXPECT_STORED(d);
+    BOOST_TEST(d.times.lifetime == 40);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
