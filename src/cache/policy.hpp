@@ -90,7 +90,12 @@ cache_control response_cache_control(const http::response_head& res, const route
 /// Cache-Control for this cache when present and valid. stale_while_revalidate / stale_if_error are
 /// the windows this cache may use: 0 under must-revalidate or proxy-revalidate (§5.2.2.2 forbids
 /// stale reuse even when disconnected); an origin's explicit windows survive s-maxage's implied
-/// proxy-revalidate, which still refuses a client's max-stale.
+/// proxy-revalidate, which still refuses a client's max-stale. Refused (reason set) for: a method
+/// not in settings.methods, 1xx/206/304, request or response no-store (unless must-understand with an
+/// understood status), private, Authorization without public/s-maxage/must-revalidate, Set-Cookie
+/// (unless settings.store_set_cookie), Vary * or a malformed Vary, a malformed Cache-Control, no
+/// explicit freshness and no heuristic (heuristics only for §4.2.2 statuses or public), no-cache
+/// without a validator, and a zero lifetime with neither a validator nor a stale window.
 store_decision decide_store(const http::request_head& req, const http::response_head& res,
                             const route_cache_settings& settings, std::int64_t request_time, std::int64_t now);
 
