@@ -40,17 +40,23 @@ bool has_field(const http::head_common& h, std::string_view lower_name) {
     return syntax::count_fields(h, lower_name) > 0;
 }
 
-// The single value of a field that must not repeat. Two lines with different values are invalid
-// (§4.2.1 allows "consider it stale"): the answer is then a value no date parser accepts.
-std::optional<std::string_view> single_value(const http::head_common& h, std::string_view lower_name) {
-    std::optional<std::string_view> v;
+// A field that must not repeat (Expires, Last-Modified): its date, or why there is none.
+struct single_date {
+    bool present = false;
+    std::optional<std::int64_t> time;  // nullopt: invalid, or lines that disagree (§4.2.1: "stale")
+};
+
+single_date date_field(const http::head_common& h, std::string_view lower_name) {
+    single_date d;
+    std::string_view first;
     bool conflict = false;
-    syntax::for_each_field(h, lower_name, [&](std::string_view x) {
-        if (v && *v != x) conflict = true;
-        if (!v) v = x;
+    syntax::for_each_field(h, lower_name, [&](std::string_view v) {
+        if (d.present && v != first) conflict = true;
+        if (!d.present) first = v;
+        d.present = true;
     });
-    if (conflict) return std::string_view{"invalid"};
-    return v;
+    if (d.present && !conflict) d.time = parse_http_date(first);
+    return d;
 }
 
 std::int64_t clamp_lifetime(std::int64_t v) { return std::clamp<std::int64_t>(v, 0, syntax::delta_seconds_max); }
@@ -60,11 +66,10 @@ std::optional<std::int64_t> explicit_lifetime(const http::response_head& res, co
                                               std::int64_t date) {
     if (cc.s_maxage) return *cc.s_maxage;
     if (cc.max_age) return *cc.max_age;
-    auto expires = single_value(res, "expires");
-    if (!expires) return std::nullopt;
-    auto t = parse_http_date(*expires);
-    if (!t) return 0;  // §5.3: an invalid Expires (including "0") means already expired
-    return clamp_lifetime(*t - date);
+    auto expires = date_field(res, "expires");
+    if (!expires.present) return std::nullopt;
+    if (!expires.time) return 0;  // §5.3: an invalid Expires (including "0") means already expired
+    return clamp_lifetime(*expires.time - date);
 }
 
 // §4.2.2: the route's cache_valid for this status (exact, then "any"), else a fraction of the time
@@ -78,12 +83,12 @@ std::optional<std::int64_t> heuristic_lifetime(const http::response_head& res, c
         if (v.first == 0 && !any) any = &v;
     }
     if (any) return clamp_lifetime(any->second);
-    if (settings.heuristic_lm_fraction <= 0) return std::nullopt;
-    auto lm = single_value(res, "last-modified");
-    auto t = lm ? parse_http_date(*lm) : std::nullopt;
-    if (!t || *t >= date) return std::nullopt;
-    double secs = static_cast<double>(date - *t) * std::min(settings.heuristic_lm_fraction, 1.0);
-    return clamp_lifetime(static_cast<std::int64_t>(secs));
+    if (!(settings.heuristic_lm_fraction > 0)) return std::nullopt;  // also refuses NaN
+    auto lm = date_field(res, "last-modified").time;
+    if (!lm || *lm >= date) return std::nullopt;
+    double secs = static_cast<double>(date - *lm) * std::min(settings.heuristic_lm_fraction, 1.0);
+    if (secs >= static_cast<double>(syntax::delta_seconds_max)) return syntax::delta_seconds_max;
+    return clamp_lifetime(static_cast<std::int64_t>(secs));  // in range: the cast is defined
 }
 
 stored_times base_times(const http::response_head& res, std::int64_t request_time, std::int64_t now) {

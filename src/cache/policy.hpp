@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/message.hpp"
@@ -17,7 +18,9 @@
 namespace bulwark::cache {
 
 // ---- dates (RFC 9110 §5.6.7) -----------------------------------------------------------------------
-/// IMF-fixdate, and the obsolete RFC 850 and asctime forms; nullopt when invalid.
+/// IMF-fixdate, and the obsolete RFC 850 and asctime forms; nullopt when invalid. Case-sensitive as
+/// §5.6.7 says; the day name must be one but is not checked against the date; RFC 850's two-digit
+/// years 70-99 are 19xx and 00-69 are 20xx (the 50-year rule would need a clock).
 std::optional<std::int64_t> parse_http_date(std::string_view text);
 /// IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (29 bytes).
 std::string format_http_date(std::int64_t unix_seconds);
@@ -87,7 +90,12 @@ cache_control response_cache_control(const http::response_head& res, const route
 /// Cache-Control for this cache when present and valid. stale_while_revalidate / stale_if_error are
 /// the windows this cache may use: 0 under must-revalidate or proxy-revalidate (§5.2.2.2 forbids
 /// stale reuse even when disconnected); an origin's explicit windows survive s-maxage's implied
-/// proxy-revalidate, which still refuses a client's max-stale.
+/// proxy-revalidate, which still refuses a client's max-stale. Refused (reason set) for: a method
+/// not in settings.methods, 1xx/206/304, request or response no-store (unless must-understand with an
+/// understood status), private, Authorization without public/s-maxage/must-revalidate, Set-Cookie
+/// (unless settings.store_set_cookie), Vary * or a malformed Vary, a malformed Cache-Control, no
+/// explicit freshness and no heuristic (heuristics only for §4.2.2 statuses or public), no-cache
+/// without a validator, and a zero lifetime with neither a validator nor a stale window.
 store_decision decide_store(const http::request_head& req, const http::response_head& res,
                             const route_cache_settings& settings, std::int64_t request_time, std::int64_t now);
 
@@ -105,10 +113,14 @@ enum class usability {
     must_validate,         // stale (or no-cache): validate with the origin before use
 };
 /// §4.2, §4.2.4, §5.2.1 (request max-age, max-stale, min-fresh, no-cache; Pragma: no-cache when
-/// there is no Cache-Control, §5.4).
+/// there is no Cache-Control, §5.4). A stale response the client accepts through max-stale is `fresh`
+/// (serve it) unless t.must_revalidate; a malformed request Cache-Control means must_validate.
+/// stale_revalidate_bg only when the client set no max-age/min-fresh that the response fails.
 usability evaluate(const stored_times& t, const cache_control& request_cc, bool request_pragma_no_cache,
                    std::int64_t now);
-/// §4.2.4 / RFC 5861: a stale response may answer after an origin error (5xx or unreachable).
+/// §4.2.4 / RFC 5861: a stale response may answer after an origin error (5xx or unreachable): within
+/// the response's stale-if-error window, or (not under must-revalidate / no-cache) the request's
+/// stale-if-error or max-stale. A fresh one always may.
 bool usable_on_error(const stored_times& t, const cache_control& request_cc, std::int64_t now);
 
 /// §3.5: a response stored for a request without Authorization may serve one with it only when the
@@ -129,16 +141,21 @@ std::string variant_key(const http::request_head& req, const std::vector<std::st
 /// Precondition evaluation of a client's conditional GET/HEAD against a stored response (§13.2.2:
 /// If-None-Match wins over If-Modified-Since; weak comparison for If-None-Match).
 bool not_modified(const http::request_head& req, std::string_view etag, std::string_view last_modified);
-/// True when `etag` (an entity-tag as sent) weakly matches an element of the If-None-Match list.
+/// True when `etag` (an entity-tag as sent) weakly matches an element of the If-None-Match list, or
+/// the list is "*". A malformed list or stored tag never matches (the client gets a full response).
 bool if_none_match_matches(std::string_view if_none_match, std::string_view etag);
 /// §3.2: the fields a 304 carries replace the stored ones, except those describing the body
 /// (Content-Length, Content-Encoding, Transfer-Encoding, Content-Range) and hop-by-hop ones. Returns
-/// the merged field list as "Name: value\r\n" lines.
+/// the merged field list as "Name: value\r\n" lines: the stored lines not replaced, in order, then the
+/// 304's. All lines of a name are replaced together. The stored Age is always dropped (it dated the
+/// old response; the 304's Age, if any, comes in), so re-running decide_store on the merged head with
+/// the 304's request/response times gives the refreshed stored_times (§4.3.4).
 std::string merge_304_fields(const http::head_common& stored, const http::head_common& not_modified);
 
 // ---- invalidation (§4.4) ---------------------------------------------------------------------------
-/// Targets an unsafe request's non-error response invalidates: the request target, plus Location and
-/// Content-Location when they name the same host (absolute or path-only), as paths ("/a?b").
+/// Targets an unsafe request's non-error (2xx, 3xx) response invalidates: the request target as sent,
+/// plus Location and Content-Location when they name the same host (absolute, "//host", path-only or
+/// relative, resolved per RFC 3986 §5.2 without the fragment), as paths ("/a?b"); no duplicates.
 std::vector<std::string> invalidation_targets(const http::request_head& req, const http::response_head& res);
 bool is_unsafe_method(std::string_view method);
 
@@ -147,9 +164,11 @@ struct byte_range {
     std::uint64_t first = 0, last = 0;  // inclusive
 };
 enum class range_result { none, satisfiable, unsatisfiable, ignored };
-/// Parses a Range field against a representation of `length` bytes. `ignored`: not a bytes range or
-/// malformed (serve 200); `unsatisfiable`: answer 416. Overlapping or too many (> max_ranges) ranges
-/// are `ignored` (§14.2 allows it).
+/// Parses a Range field against a representation of `length` bytes. `none`: empty value (no Range);
+/// `ignored`: not a bytes range or malformed (serve 200); `unsatisfiable`: answer 416. Overlapping or
+/// too many (> max_ranges) range-specs are `ignored` (§14.2 allows it); unsatisfiable members next to
+/// satisfiable ones are dropped; `out` keeps the request's order. A suffix range on an empty
+/// representation is `ignored` (the whole, empty, 200 answers it).
 range_result parse_range(std::string_view value, std::uint64_t length, std::vector<byte_range>& out,
                          std::size_t max_ranges = 16);
 /// If-Range (§13.1.5): true when the range may be applied to the stored representation.

@@ -81,22 +81,21 @@ void append_accept_encoding(const http::request_head& req, std::string& key) {
     add(ok(ae.zstd), "zstd");
 }
 
-// All lines of the field as one list, elements trimmed and joined by ",". A value with an open quote
+// All lines of the field as one list, elements trimmed and joined by ",". A line with an open quote
 // is kept whole (trimmed): it cannot be split soundly.
 void append_combined(const http::request_head& req, std::string_view name, std::string& key) {
-    bool first = true;
+    const std::size_t start = key.size();
     syntax::for_each_field(req, name, [&](std::string_view v) {
-        std::string one;
-        bool ok = syntax::for_each_element(v, [&one](std::string_view e) {
-            if (!one.empty()) one += ',';
-            one += e;
+        const std::size_t line_start = key.size();
+        bool ok = syntax::for_each_element(v, [&](std::string_view e) {
+            if (key.size() > start) key += ',';
+            key += e;
             return false;
         });
-        if (!ok) one = trim(v);
-        if (one.empty()) return;
-        if (!first) key += ',';
-        key += one;
-        first = false;
+        if (ok) return;
+        key.resize(line_start);
+        if (key.size() > start) key += ',';
+        key += trim(v);
     });
 }
 

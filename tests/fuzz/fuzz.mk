@@ -13,7 +13,7 @@
 # A target is tests/fuzz/<target>.cpp defining LLVMFuzzerTestOneInput; tests/fuzz/<target>.dict, when
 # present, is given to libFuzzer as a dictionary.
 
-FUZZ_TARGETS ?= request_parser response_parser chunked config_loader
+FUZZ_TARGETS ?= request_parser response_parser chunked config_loader cache_policy
 FUZZ_SECONDS ?= 60
 FUZZ_CLANG   ?= clang++
 FUZZ_APT_PACKAGES ?= clang libclang-rt-14-dev
@@ -50,9 +50,9 @@ fuzz-replay: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/replay_%)
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CXXFLAGS := -std=c++20 -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wall -Wextra \
                  -Wno-missing-field-initializers -Isrc $(PATHDEFS) -MMD -MP
-# http/, config/ and core/ never include Asio, so the fuzz build stays small. Archived, so a target
-# links only the objects it uses.
-FUZZ_LIB_SRCS := $(sort $(wildcard src/http/*.cpp src/config/*.cpp src/core/*.cpp))
+# http/, config/, core/ and cache/ never include Asio, so the fuzz build stays small. Archived, so a
+# target links only the objects it uses.
+FUZZ_LIB_SRCS := $(sort $(wildcard src/http/*.cpp src/config/*.cpp src/core/*.cpp src/cache/*.cpp))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LIB      := $(FUZZ_BUILD)/libbulwark_fuzz.a
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
