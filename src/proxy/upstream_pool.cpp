@@ -66,8 +66,11 @@ void server_pool::expire(time_point now, std::chrono::milliseconds max_idle_time
 void server_pool::housekeeping(time_point now, std::chrono::milliseconds max_idle_time) {
     const std::size_t before = idle_.size();
     expire(now, max_idle_time);
-    // The front holds the least recently used connections: the ones traffic has needed least.
-    const std::size_t n = std::min(idle_.size(), trim_count(idle_.size(), in_use_, window_.peak()));
+    // The front holds the least recently used connections: the ones traffic has needed least. Above
+    // max_idle (a reload lowered keepalive) they go at once, as put() would have closed them.
+    const std::size_t over_cap = idle_.size() > max_idle_ ? idle_.size() - max_idle_ : 0;
+    const std::size_t n =
+        std::min(idle_.size(), std::max(over_cap, trim_count(idle_.size(), in_use_, window_.peak())));
     idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(n));
     totals_.trimmed += before - idle_.size();
     window_.rotate(in_use_);
