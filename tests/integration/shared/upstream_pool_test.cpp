@@ -129,4 +129,25 @@ BOOST_AUTO_TEST_CASE(an_explicit_keepalive_caps_the_idle_connections) {
     BOOST_TEST(r->opened == o.connections(), st.text);
 }
 
+// A reload that lowers keepalive applies to the connections already idle, within a housekeeping second
+// or two, not only to those that come back later.
+BOOST_AUTO_TEST_CASE(a_reload_lowering_keepalive_closes_the_surplus) {
+    origin o("a");
+    bulwark_process bw;
+    config_options opt = upstream_with({o.address()}, 1, "");
+    bw.start(opt);
+    auto c = burst(bw.port(), 16, 1s);
+    BOOST_TEST(c.failed == 0u, c.summary());
+    BOOST_TEST_REQUIRE(o.open_connections() >= 8u, "the burst left " << o.open_connections() << " connections");
+
+    opt.tail = "keepalive = 2\n";
+    bw.write_config(bw.config(opt));
+    auto r = bw.run({"-c", bw.config_path(), "-s", "reload"}, 30s);
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.out << r.err);
+    BOOST_TEST(wait_until([&] { return o.open_connections() <= 2; }, 3s, 50ms),
+               o.open_connections() << " origin connections open after reloading with keepalive = 2");
+    auto again = get_once(bw.port(), "/who");
+    BOOST_TEST(again.status == 200, again.error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
