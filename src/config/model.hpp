@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -78,7 +79,10 @@ struct health_check {
 struct upstream {
     std::string name;
     std::vector<server> servers;
-    unsigned keepalive = 32;
+    /// keepalive = auto: idle connections follow recent traffic (proxy/pool_window.hpp), bounded by
+    /// max_connections and the server's max_conns; a number caps them.
+    static constexpr unsigned keepalive_auto = UINT_MAX;
+    unsigned keepalive = keepalive_auto;
     balance_kind balance = balance_kind::round_robin;
     request_key hash_key{request_key::kind::uri, {}};
     health_check health;

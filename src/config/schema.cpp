@@ -95,8 +95,8 @@ constexpr std::array key_table{
     // [upstream:NAME]
     key_spec{"upstream", "server", server, "", "weight=1..1000 max_conns=N backup", true, true,
              "backend address and port, then options weight=N (default 1), max_conns=N, backup; repeat per server"},
-    key_spec{"upstream", "keepalive", count, "32", "0..65535", false, false,
-             "idle connections kept open per worker to each server of this upstream"},
+    key_spec{"upstream", "keepalive", count_or_auto, "auto", "0..65535", false, false,
+             "most idle connections kept open per worker to each server; auto keeps what recent traffic needed"},
     key_spec{"upstream", "balance", choice, "round_robin", "round_robin|least_conn|ip_hash|hash|random_two", false,
              false, "how a server is chosen for each request"},
     key_spec{"upstream", "hash_key", text, "uri", "uri|client_ip|header:NAME", false, false,

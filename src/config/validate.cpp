@@ -217,7 +217,8 @@ private:
                 u.servers.push_back(s);
             }
         }
-        u.keepalive = static_cast<unsigned>(*parse_uint(value_of(&g, "upstream", "keepalive")));
+        const std::string keepalive = value_of(&g, "upstream", "keepalive");
+        u.keepalive = keepalive == "auto" ? upstream::keepalive_auto : static_cast<unsigned>(*parse_uint(keepalive));
         build_upstream_policy(u, g);
         cfg.upstreams.push_back(std::move(u));
     }

@@ -21,17 +21,21 @@ int print_status(const config::config& cfg) {
         return 1;
     }
     auto& table = st->backends();
-    std::printf("%-16s %-24s %-9s %8s %12s %10s %14s %14s\n", "UPSTREAM", "SERVER", "STATE", "ACTIVE", "REQUESTS",
-                "FAILURES", "BYTES_IN", "BYTES_OUT");
+    // OPENED, REUSED, IDLE, TRIMMED: the workers' connection pools (opened connections, requests sent on
+    // a pooled one, idle now, closed while idle by housekeeping); updated once a second by each worker.
+    std::printf("%-16s %-24s %-9s %8s %12s %10s %14s %14s %10s %12s %6s %9s\n", "UPSTREAM", "SERVER", "STATE",
+                "ACTIVE", "REQUESTS", "FAILURES", "BYTES_IN", "BYTES_OUT", "OPENED", "REUSED", "IDLE", "TRIMMED");
     for (const auto& u : cfg.upstreams) {
         for (const auto& s : u.servers) {
             const std::string addr = s.address.text();
             for (auto h : table.live()) {
                 auto snap = table.snapshot(h);
                 if (snap.upstream != u.name || snap.address != addr) continue;
-                std::printf("%-16s %-24s %-9s %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+                std::printf("%-16s %-24s %-9s %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64
+                            " %10" PRIu64 " %12" PRIu64 " %6" PRIu64 " %9" PRIu64 "\n",
                             u.name.c_str(), addr.c_str(), std::string(shm::backend_state_name(snap.state)).c_str(),
-                            snap.active, snap.requests, snap.failures, snap.bytes_in, snap.bytes_out);
+                            snap.active, snap.requests, snap.failures, snap.bytes_in, snap.bytes_out, snap.conns_opened,
+                            snap.reused_requests, snap.idle, snap.trim_closed);
             }
         }
     }

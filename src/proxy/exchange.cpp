@@ -102,6 +102,7 @@ task<std::unique_ptr<upstream_conn>> exchange::connect(server_target& server) {
         log_upstream_error(server, "connect failed", ec);
         co_return nullptr;
     }
+    server.pool->opened();
     conn->socket.set_option(tcp::no_delay(true), ec);
     conn->socket.non_blocking(true, ec);
     report_bytes_left(conn->socket.native_handle());

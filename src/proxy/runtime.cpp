@@ -10,6 +10,16 @@ namespace {
 // Backends commonly close idle keep-alive connections after 60 s or more; closing ours first avoids
 // sending a request into a connection the backend is closing.
 constexpr std::chrono::milliseconds upstream_idle_timeout{50'000};
+
+// The most idle connections a worker keeps to a server: the operator's keepalive, or under
+// keepalive = auto whatever the recent peak needs (trimmed by housekeeping), which can never exceed
+// the client connections one worker serves (each has at most one request upstream at a time) nor the
+// server's max_conns (requests in flight across all workers).
+unsigned idle_cap(const config::upstream& u, const config::server& s, const config::global_settings& g) {
+    std::size_t cap = u.keepalive == config::upstream::keepalive_auto ? g.max_connections : u.keepalive;
+    if (s.max_conns > 0) cap = std::min<std::size_t>(cap, s.max_conns);
+    return static_cast<unsigned>(std::min<std::size_t>(cap, UINT32_MAX));
+}
 }  // namespace
 
 runtime::runtime(asio::io_context& io, const runtime_setup& setup)
@@ -25,12 +35,16 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         std::vector<server_target> servers;
         for (std::size_t si = 0; si < u.servers.size(); ++si) {
             const auto& s = u.servers[si];
-            auto& pool = pools_[s.address.text()];
-            if (!pool) pool = std::make_unique<server_pool>(u.keepalive);
-            pool->set_max_idle(u.keepalive);
+            // Keyed like the shared backend table (upstream + address), so a pool's totals belong to
+            // exactly one row of it.
+            auto& pool = pools_[u.name + '\0' + s.address.text()];
+            const unsigned cap = idle_cap(u, s, cfg->global);
+            if (!pool) pool = std::make_unique<server_pool>(cap);
+            pool->set_max_idle(cap);
             shm::backend_handle h = handles && ui < handles->size() && si < (*handles)[ui].size()
                                         ? (*handles)[ui][si]
                                         : shm::backend_handle{};
+            pool->set_handle(h);
             servers.push_back({tcp::endpoint(asio::ip::make_address(s.address.host), s.address.port),
                                s.address.text(), pool.get(), h});
         }
@@ -90,6 +104,9 @@ void runtime::apply(config::snapshot cfg, const shm::backend_handles& handles) {
         if (listed) continue;
         pool->set_max_idle(0);
         pool->expire(time_point::max(), std::chrono::milliseconds(0));
+        // Its row in the shared table may be retired and given to another server: last words first.
+        if (shared_) pool->publish(shared_->backends(), worker_index_);
+        pool->set_handle({});
     }
     current_ = std::move(gen);
 }
@@ -101,7 +118,10 @@ void runtime::start_drain() {
         session_base& s = *it++;
         s.drain_idle();
     }
-    for (auto& [addr, pool] : pools_) pool->expire(time_point::max(), std::chrono::milliseconds(0));
+    for (auto& [key, pool] : pools_) {
+        pool->expire(time_point::max(), std::chrono::milliseconds(0));
+        if (shared_) pool->publish(shared_->backends(), worker_index_);
+    }
 }
 
 void runtime::tick() {
@@ -110,7 +130,10 @@ void runtime::tick() {
     if (clock_.wall() != last_housekeeping_) {
         last_housekeeping_ = clock_.wall();
         access_log_.flush();
-        for (auto& [addr, pool] : pools_) pool->expire(clock_.now(), upstream_idle_timeout);
+        for (auto& [key, pool] : pools_) {
+            pool->housekeeping(clock_.now(), upstream_idle_timeout);
+            if (shared_) pool->publish(shared_->backends(), worker_index_);
+        }
     }
 }
 

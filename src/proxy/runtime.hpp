@@ -172,7 +172,7 @@ private:
     deadline_list deadlines_;
     buffer_pool buffers_;
     observe::access_log access_log_;
-    std::unordered_map<std::string, std::unique_ptr<server_pool>> pools_;  // by server address
+    std::unordered_map<std::string, std::unique_ptr<server_pool>> pools_;  // by upstream '\0' address
     std::shared_ptr<generation> current_;
     boost::intrusive::list<session_base, boost::intrusive::constant_time_size<false>> sessions_;
     bool draining_ = false;

@@ -1,4 +1,5 @@
-// proxy/upstream_pool: LIFO reuse; when full, the least recently used connection is closed.
+// proxy/upstream_pool: LIFO reuse; when full, the least recently used connection is closed; once a
+// second the oldest idle connections above the recent peak are closed.
 #include "proxy/upstream_pool.hpp"
 
 #include <algorithm>
@@ -19,6 +20,7 @@ std::unique_ptr<upstream_conn> server_pool::take(time_point now) {
             continue;
         }
         c->reused = true;
+        ++totals_.reused;
         return c;
     }
     return nullptr;
@@ -32,6 +34,8 @@ bool server_pool::still_open(upstream_conn& c) {
 
 void server_pool::put(std::unique_ptr<upstream_conn> c, time_point now, bool after_bodiless) {
     if (max_idle_ == 0) return;
+    // Only an explicit keepalive (or max_connections / max_conns) is reached here: under `auto` the
+    // idle connections never outnumber the peak of uses, and housekeeping trims those.
     if (idle_.size() >= max_idle_) idle_.erase(idle_.begin());
     c->idle_since = now;
     c->deadline.disarm();
@@ -57,6 +61,27 @@ void server_pool::drop(std::uint64_t token) {
 
 void server_pool::expire(time_point now, std::chrono::milliseconds max_idle_time) {
     std::erase_if(idle_, [&](const std::unique_ptr<upstream_conn>& c) { return now - c->idle_since > max_idle_time; });
+}
+
+void server_pool::housekeeping(time_point now, std::chrono::milliseconds max_idle_time) {
+    const std::size_t before = idle_.size();
+    expire(now, max_idle_time);
+    // The front holds the least recently used connections: the ones traffic has needed least. Above
+    // max_idle (a reload lowered keepalive) they go at once, as put() would have closed them.
+    const std::size_t over_cap = idle_.size() > max_idle_ ? idle_.size() - max_idle_ : 0;
+    const std::size_t n =
+        std::min(idle_.size(), std::max(over_cap, trim_count(idle_.size(), in_use_, window_.peak())));
+    idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(n));
+    totals_.trimmed += before - idle_.size();
+    window_.rotate(in_use_);
+}
+
+void server_pool::publish(shm::backend_table& table, unsigned worker) {
+    if (!handle_.valid()) return;
+    table.set_idle(handle_, worker, static_cast<std::uint32_t>(idle_.size()));
+    table.add_pool_totals(handle_, totals_.opened - published_.opened, totals_.reused - published_.reused,
+                          totals_.trimmed - published_.trimmed);
+    published_ = totals_;
 }
 
 }  // namespace bulwark::proxy

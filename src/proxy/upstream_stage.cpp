@@ -123,6 +123,7 @@ task<bool> exchange::forward_to(upstream_target& target) {
             continue;
         }
         gauge.count_request();
+        pool_use use(*server.pool);  // counts towards the pool's recent peak, connecting included
         std::unique_ptr<upstream_conn> conn = server.pool->take(rt_.now());
         if (!conn) conn = co_await connect(server);
         if (!conn) {

@@ -48,7 +48,7 @@ std::string_view backend_state_name(backend_state s) noexcept {
 
 std::size_t backend_table::bytes_for(std::uint32_t capacity) noexcept {
     return sizeof(backend_table_header) + std::size_t{capacity} * sizeof(backend_slot) +
-           std::size_t{max_worker_slots} * row_bytes_for(capacity);
+           2 * std::size_t{max_worker_slots} * row_bytes_for(capacity);  // active, then idle
 }
 
 backend_table::backend_table(std::byte* base) noexcept
@@ -101,6 +101,11 @@ backend_slot& backend_table::slot(backend_handle h) const noexcept {
 std::uint32_t* backend_table::gauge(std::uint32_t worker, std::uint32_t index) const noexcept {
     assert(worker < max_worker_slots && index < header_->capacity);
     return reinterpret_cast<std::uint32_t*>(gauges_ + worker * row_bytes_) + index;
+}
+
+std::uint32_t* backend_table::idle_gauge(std::uint32_t worker, std::uint32_t index) const noexcept {
+    assert(worker < max_worker_slots && index < header_->capacity);
+    return reinterpret_cast<std::uint32_t*>(gauges_ + (max_worker_slots + worker) * row_bytes_) + index;
 }
 
 // A dead owner may have left a slot half-written: it was never published, so it becomes a tombstone.
@@ -169,7 +174,10 @@ std::optional<backend_handle> backend_table::find_or_add(std::string_view upstre
     backend_slot& s = slots_[*free];
     store(s.status, std::uint32_t{slot_claiming});
     std::memset(reinterpret_cast<std::byte*>(&s) + sizeof s.status, 0, sizeof s - sizeof s.status);
-    for (std::uint32_t w = 0; w < max_worker_slots; ++w) store(*gauge(w, *free), std::uint32_t{0});
+    for (std::uint32_t w = 0; w < max_worker_slots; ++w) {
+        store(*gauge(w, *free), std::uint32_t{0});
+        store(*idle_gauge(w, *free), std::uint32_t{0});
+    }
     std::memcpy(s.key, key.data(), key.size());
     s.key_len = static_cast<std::uint32_t>(key.size());
     s.key_hash = hash;
@@ -195,7 +203,10 @@ std::size_t backend_table::retire_older_than(std::uint64_t generation) {
 
 void backend_table::reset_worker_slot(std::uint32_t worker) noexcept {
     if (worker >= max_worker_slots) return;
-    for (std::uint32_t i = 0; i < header_->capacity; ++i) store(*gauge(worker, i), std::uint32_t{0});
+    for (std::uint32_t i = 0; i < header_->capacity; ++i) {
+        store(*gauge(worker, i), std::uint32_t{0});
+        store(*idle_gauge(worker, i), std::uint32_t{0});  // its connections died with it
+    }
 }
 
 // ---- state ------------------------------------------------------------------------------------------
@@ -311,6 +322,29 @@ void backend_table::add_bytes(backend_handle h, std::uint64_t in, std::uint64_t 
     if (out != 0) add(slot(h).bytes_out, out);
 }
 
+void backend_table::set_idle(backend_handle h, std::uint32_t worker, std::uint32_t idle) noexcept {
+    if (worker >= max_worker_slots) return;
+    std::uint32_t used = load(header_->worker_rows_used, std::memory_order_relaxed);
+    while (worker >= used && !cas(header_->worker_rows_used, used, worker + 1)) {
+    }
+    store(*idle_gauge(worker, h.index), idle, std::memory_order_relaxed);  // single writer
+}
+
+std::uint64_t backend_table::idle(backend_handle h) const noexcept {
+    const std::uint32_t rows = std::min(load(header_->worker_rows_used, std::memory_order_relaxed), max_worker_slots);
+    std::uint64_t sum = 0;
+    for (std::uint32_t w = 0; w < rows; ++w) sum += load(*idle_gauge(w, h.index), std::memory_order_relaxed);
+    return sum;
+}
+
+void backend_table::add_pool_totals(backend_handle h, std::uint64_t opened, std::uint64_t reused,
+                                    std::uint64_t trimmed) noexcept {
+    backend_slot& s = slot(h);
+    if (opened != 0) add(s.conns_opened, opened);
+    if (reused != 0) add(s.reused_requests, reused);
+    if (trimmed != 0) add(s.trim_closed, trimmed);
+}
+
 backend_snapshot backend_table::snapshot(backend_handle h) const {
     const backend_slot& s = slot(h);
     backend_snapshot out;
@@ -330,6 +364,10 @@ backend_snapshot backend_table::snapshot(backend_handle h) const {
     out.failures = load(m.failures, std::memory_order_relaxed);
     out.bytes_in = load(m.bytes_in, std::memory_order_relaxed);
     out.bytes_out = load(m.bytes_out, std::memory_order_relaxed);
+    out.idle = idle(h);
+    out.conns_opened = load(m.conns_opened, std::memory_order_relaxed);
+    out.reused_requests = load(m.reused_requests, std::memory_order_relaxed);
+    out.trim_closed = load(m.trim_closed, std::memory_order_relaxed);
     return out;
 }
 

@@ -6,7 +6,8 @@
 // and reload; the handle (an index) is then used lock-free. A reload that lists a server again gets
 // the same handle back, with its state. Active requests are gauges per worker slot (one row per worker,
 // written only by that worker) summed by readers; when a worker dies the master zeroes its row with
-// reset_worker_slot(), so a crash mid-request never leaves a gauge drifting.
+// reset_worker_slot(), so a crash mid-request never leaves a gauge drifting. Idle pooled connections
+// are gauges of the same kind, and the pool totals (opened, reused, trimmed) are added once a second.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +44,10 @@ struct backend_snapshot {
     std::uint64_t failures = 0;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
+    std::uint64_t idle = 0;             // idle pooled connections, summed over workers
+    std::uint64_t conns_opened = 0;     // connections the workers opened to it
+    std::uint64_t reused_requests = 0;  // requests sent on a pooled connection
+    std::uint64_t trim_closed = 0;      // idle connections closed by the pools' housekeeping
 };
 
 class backend_table {
@@ -108,6 +113,12 @@ public:
     void add_failure(backend_handle h) noexcept;
     void add_bytes(backend_handle h, std::uint64_t in, std::uint64_t out) noexcept;
 
+    /// Connection pools (proxy/upstream_pool), once a second per worker: the worker's idle connections
+    /// to the server (a gauge in its own row, like active) and what its totals grew by.
+    void set_idle(backend_handle h, std::uint32_t worker, std::uint32_t idle) noexcept;
+    std::uint64_t idle(backend_handle h) const noexcept;
+    void add_pool_totals(backend_handle h, std::uint64_t opened, std::uint64_t reused, std::uint64_t trimmed) noexcept;
+
     /// Consistent enough for display: each field is read atomically on its own.
     backend_snapshot snapshot(backend_handle h) const;
     /// Handles of every live server, in table order.
@@ -117,6 +128,7 @@ private:
     backend_table(std::byte* base) noexcept;
     backend_slot& slot(backend_handle h) const noexcept;
     std::uint32_t* gauge(std::uint32_t worker, std::uint32_t index) const noexcept;
+    std::uint32_t* idle_gauge(std::uint32_t worker, std::uint32_t index) const noexcept;
     static void repair(void* self) noexcept;
 
     backend_table_header* header_;

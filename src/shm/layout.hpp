@@ -46,7 +46,11 @@ struct robust_mutex_data {
 
 // ---- backend table (shm/backend_table) -------------------------------------------------------------
 inline constexpr std::uint64_t backend_table_magic = 0x31'4b'4e'42'4b'52'41'57;  // "WARKBNK1"
-inline constexpr std::uint32_t backend_table_version = 1;
+// 2 (issue 16): backend_slot gained the pool totals (conns_opened, reused_requests, trim_closed) and
+// an idle-connection gauge matrix follows the active one. A table of version 1 is recreated, not read:
+// state and totals of every server start again from zero after an upgrade from a version-1 binary
+// (the old and the new binary then keep separate tables until the old workers have drained).
+inline constexpr std::uint32_t backend_table_version = 2;
 inline constexpr std::uint32_t max_worker_slots = 128;  // per-worker gauge columns
 inline constexpr std::size_t backend_key_bytes = 128;   // "upstream" '\0' "address"
 
@@ -83,9 +87,13 @@ struct alignas(cache_line_bytes) backend_slot {
     std::uint64_t failures;
     std::uint64_t bytes_in;
     std::uint64_t bytes_out;
+    std::uint64_t conns_opened;     // atomic pool totals, added by each worker once a second
+    std::uint64_t reused_requests;
+    std::uint64_t trim_closed;
 };
-// After the slots: std::uint32_t active[worker_slots][capacity], each row padded to a cache line, so
-// that a worker only ever writes its own row (no false sharing between workers).
+// After the slots: std::uint32_t active[worker_slots][capacity], then std::uint32_t
+// idle[worker_slots][capacity], each row padded to a cache line, so that a worker only ever writes its
+// own rows (no false sharing between workers).
 
 // ---- limit table (shm/limit_table) -----------------------------------------------------------------
 inline constexpr std::uint64_t limit_table_magic = 0x31'4d'49'4c'4b'52'41'57;  // "WARKLIM1"
@@ -135,7 +143,8 @@ static_assert(is_shm_pod<segment_header> && sizeof(segment_header) == segment_he
 static_assert(is_shm_pod<robust_mutex_data>);
 static_assert(is_shm_pod<backend_table_header> && sizeof(backend_table_header) % cache_line_bytes == 0);
 static_assert(is_shm_pod<backend_slot> && sizeof(backend_slot) == 256);
-static_assert(offsetof(backend_slot, state_word) % 8 == 0 && offsetof(backend_slot, requests) % 8 == 0);
+static_assert(offsetof(backend_slot, state_word) % 8 == 0 && offsetof(backend_slot, requests) % 8 == 0 &&
+              offsetof(backend_slot, trim_closed) % 8 == 0);
 static_assert(is_shm_pod<limit_table_header> && sizeof(limit_table_header) % cache_line_bytes == 0);
 static_assert(is_shm_pod<limit_slot> && sizeof(limit_slot) == 32);
 static_assert(is_shm_pod<limit_group> && sizeof(limit_group) == 320);

@@ -17,7 +17,10 @@ namespace bulwark::shm {
 class shared_state {
 public:
     /// Bump when the layout below (or a table's) changes: a mismatch recreates the file.
-    static constexpr std::uint32_t layout_version = 2;  // 2: counter table between backends and limits
+    // 2: counter table between backends and limits. 3 (issue 16): the backend table grew (pool totals,
+    // idle gauges), which moves the counter and limit tables: a version-2 file is recreated, so limit
+    // buckets and counters restart from zero after an upgrade from a binary that wrote version 2.
+    static constexpr std::uint32_t layout_version = 3;
     static constexpr std::uint32_t backend_capacity = 4096;
     static constexpr const char* file_name = "bulwark.shm";
 

@@ -39,6 +39,7 @@ using steady = std::chrono::steady_clock;
 struct server_row {
     std::string upstream, server, state;
     std::uint64_t active = 0, requests = 0, failures = 0, bytes_in = 0, bytes_out = 0;
+    std::uint64_t opened = 0, reused = 0, idle = 0, trimmed = 0;  // connection pools (issue 16)
 };
 
 struct counter_row {  // a row of the LISTENER/ROUTE table
@@ -71,7 +72,7 @@ struct status_table {
     }
 };
 
-/// Runs `bulwark -c CONFIG -s status` and parses its tables: UPSTREAM ... BYTES_OUT, LISTENER/ROUTE ...
+/// Runs `bulwark -c CONFIG -s status` and parses its tables: UPSTREAM ... TRIMMED, LISTENER/ROUTE ...
 /// BYTES_OUT and LIMIT LIMITED. A table it does not know is skipped.
 inline status_table read_status(bulwark_process& bw) {
     status_table t;
@@ -87,8 +88,9 @@ inline status_table read_status(bulwark_process& bw) {
         for (std::string x; words >> x;) w.push_back(x);
         if (w.empty()) continue;
         if (w[0] == "UPSTREAM") {
-            t.has_header = w.size() == 8 && w[1] == "SERVER" && w[2] == "STATE" && w[3] == "ACTIVE" &&
-                           w[4] == "REQUESTS" && w[5] == "FAILURES" && w[6] == "BYTES_IN" && w[7] == "BYTES_OUT";
+            t.has_header = w.size() == 12 && w[1] == "SERVER" && w[2] == "STATE" && w[3] == "ACTIVE" &&
+                           w[4] == "REQUESTS" && w[5] == "FAILURES" && w[6] == "BYTES_IN" && w[7] == "BYTES_OUT" &&
+                           w[8] == "OPENED" && w[9] == "REUSED" && w[10] == "IDLE" && w[11] == "TRIMMED";
             section = servers;
             continue;
         }
@@ -106,13 +108,17 @@ inline status_table read_status(bulwark_process& bw) {
             continue;
         }
         try {
-            if (section == servers && w.size() == 8) {
+            if (section == servers && w.size() == 12) {
                 server_row s{w[0], w[1], w[2]};
                 s.active = std::stoull(w[3]);
                 s.requests = std::stoull(w[4]);
                 s.failures = std::stoull(w[5]);
                 s.bytes_in = std::stoull(w[6]);
                 s.bytes_out = std::stoull(w[7]);
+                s.opened = std::stoull(w[8]);
+                s.reused = std::stoull(w[9]);
+                s.idle = std::stoull(w[10]);
+                s.trimmed = std::stoull(w[11]);
                 t.servers.push_back(s);
             } else if (section == counters && w.size() == 8) {
                 counter_row c;

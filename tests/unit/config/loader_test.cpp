@@ -169,7 +169,7 @@ BOOST_AUTO_TEST_CASE(full_example_loads_into_the_model) {
     BOOST_TEST(app.servers[1].weight == 1u);
     const auto& stat = c->upstreams[1];
     BOOST_TEST(stat.name == "static");
-    BOOST_TEST(stat.keepalive == 32u);
+    BOOST_TEST(stat.keepalive == cfg::upstream::keepalive_auto);
     BOOST_TEST_REQUIRE(stat.servers.size() == 1u);
     BOOST_TEST(stat.servers[0].address.host == "::1");
     BOOST_TEST(stat.servers[0].address.ipv6);
@@ -219,7 +219,7 @@ BOOST_AUTO_TEST_CASE(defaults_apply_when_keys_are_absent) {
     BOOST_TEST_REQUIRE(c->listeners.size() == 1u);
     BOOST_TEST(c->listeners[0].default_upstream == -1);
     BOOST_TEST_REQUIRE(c->upstreams.size() == 1u);
-    BOOST_TEST(c->upstreams[0].keepalive == 32u);
+    BOOST_TEST(c->upstreams[0].keepalive == cfg::upstream::keepalive_auto);
     BOOST_TEST_REQUIRE(c->routes.size() == 1u);
     BOOST_TEST(c->routes[0].listener == -1);
     BOOST_TEST(c->routes[0].host == "");

@@ -175,12 +175,23 @@ BOOST_AUTO_TEST_CASE(check_count_or_auto) {
 }
 
 BOOST_AUTO_TEST_CASE(check_count) {
+    accepts("upstream", "max_fails", "0");
+    accepts("upstream", "max_fails", "32");
+    accepts("upstream", "max_fails", "1000");
+    rejects("upstream", "max_fails", "1001", "0..1000");
+    rejects("upstream", "max_fails", "auto", "number");
+    rejects("upstream", "max_fails", "-1", "number");
+}
+
+// keepalive = auto (the default, issue 16) or a cap, 0 included.
+BOOST_AUTO_TEST_CASE(check_keepalive_number_or_auto) {
+    accepts("upstream", "keepalive", "auto");
     accepts("upstream", "keepalive", "0");
-    accepts("upstream", "keepalive", "32");
+    accepts("upstream", "keepalive", "4");
     accepts("upstream", "keepalive", "65535");
     rejects("upstream", "keepalive", "65536", "0..65535");
-    rejects("upstream", "keepalive", "auto", "number");
-    rejects("upstream", "keepalive", "-1", "number");
+    rejects("upstream", "keepalive", "Auto", "auto");
+    rejects("upstream", "keepalive", "-1", "number or auto");
 }
 
 BOOST_AUTO_TEST_CASE(check_size_with_range) {

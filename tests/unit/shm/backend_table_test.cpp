@@ -153,6 +153,34 @@ BOOST_AUTO_TEST_CASE(active_requests_are_summed_over_worker_slots) {
     BOOST_TEST(f.table.active(h) == 2u);
 }
 
+// Connection pools (issue 16): idle gauges per worker slot beside the active ones, totals added up.
+BOOST_AUTO_TEST_CASE(pool_idle_gauges_and_totals) {
+    fixture f;
+    auto h = add(f.table, "app", "127.0.0.1:9001");
+    auto other = add(f.table, "app", "127.0.0.1:9002");
+    f.table.set_idle(h, 0, 10);
+    f.table.set_idle(h, 3, 5);
+    f.table.set_idle(other, 3, 7);
+    f.table.acquire(h, 0);
+    BOOST_TEST(f.table.idle(h) == 15u);
+    BOOST_TEST(f.table.active(h) == 1u);  // the two matrices do not overlap
+    f.table.set_idle(h, 0, 2);             // a gauge: the latest value counts
+    BOOST_TEST(f.table.idle(h) == 7u);
+    f.table.add_pool_totals(h, 3, 100, 1);
+    f.table.add_pool_totals(h, 1, 50, 0);
+    auto snap = f.table.snapshot(h);
+    BOOST_TEST(snap.idle == 7u);
+    BOOST_TEST(snap.conns_opened == 4u);
+    BOOST_TEST(snap.reused_requests == 150u);
+    BOOST_TEST(snap.trim_closed == 1u);
+    BOOST_TEST(f.table.snapshot(other).conns_opened == 0u);
+    f.table.reset_worker_slot(3);  // worker 3 died, and its connections with it
+    BOOST_TEST(f.table.idle(h) == 2u);
+    BOOST_TEST(f.table.idle(other) == 0u);
+    f.table.set_idle(h, shm::max_worker_slots - 1, 1);
+    BOOST_TEST(f.table.idle(h) == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(a_dead_workers_gauges_do_not_drift, *boost::unit_test::timeout(60)) {
     fixture f;
     auto h = add(f.table, "app", "127.0.0.1:9001");
