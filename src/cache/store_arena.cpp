@@ -82,6 +82,7 @@ void store_impl::make_room(std::uint64_t end, stash* s) {
             continue;
         }
         if (magic == layout::head_magic) pass_head(h, s);
+        if (magic == layout::chunk_magic) pass_first_chunk(h);
         h += len;
     }
     shm::store(hdr->horizon, h, std::memory_order_seq_cst);
@@ -114,6 +115,25 @@ void store_impl::pass_head(std::uint64_t pos, stash* s) {
             uncount(hdr->live_objects);
         }
         return;
+    }
+}
+
+// The horizon is about to pass a chunk record: when it is the first chunk of an indexed object, that
+// object is evicted now (its head record, later in the ring, would only lead to a broken body).
+void store_impl::pass_first_chunk(std::uint64_t pos) {
+    record_header c;
+    std::memcpy(&c, at(pos), sizeof c);
+    if (c.seq != 0) return;
+    std::uint64_t* g = group(c.key_hash);
+    for (std::size_t w = 0; w < layout::index_ways; ++w) {
+        std::uint64_t word = shm::load(g[w]);
+        record_header h;
+        if (word == 0 || slot_tag(word) != (c.key_hash >> 48) || !load_header(slot_pos(word), h)) continue;
+        if (h.magic != layout::head_magic || h.link != pos || h.object_id != c.object_id) continue;
+        if (shm::cas(g[w], word, std::uint64_t{0})) {
+            count(hdr->evicted);
+            uncount(hdr->live_objects);
+        }
     }
 }
 

@@ -38,7 +38,7 @@ struct fd_guard {
 
 constexpr std::uint64_t min_size = 1024 * 1024;
 
-// Where the index and the arena go in a file of `size` bytes (one slot per ~4 KiB of arena).
+// Where the index and the arena go in a file of `size` bytes (one slot per 2-4 KiB of arena).
 struct geometry {
     std::uint64_t index_offset = 0, index_groups = 0, arena_offset = 0, arena_bytes = 0;
 };
@@ -47,7 +47,7 @@ geometry geometry_for(std::uint64_t size) {
     geometry g;
     g.index_offset = layout::header_bytes + layout::fill_lock_entries * sizeof(std::uint64_t);
     std::uint64_t slots = (size - g.index_offset) / (layout::arena_bytes_per_slot + sizeof(std::uint64_t));
-    g.index_groups = std::bit_floor(std::max<std::uint64_t>(1, slots / layout::index_ways));
+    g.index_groups = std::bit_ceil(std::max<std::uint64_t>(1, slots / layout::index_ways));
     std::uint64_t index_end = g.index_offset + g.index_groups * layout::index_ways * sizeof(std::uint64_t);
     g.arena_offset = (index_end + 4095) & ~std::uint64_t{4095};
     g.arena_bytes = (size - g.arena_offset) & ~(layout::record_align - 1);

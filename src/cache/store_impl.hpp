@@ -107,6 +107,7 @@ private:
     std::uint64_t place(std::uint64_t len, stash* s);
     void make_room(std::uint64_t end, stash* s);
     void pass_head(std::uint64_t pos, stash* s);
+    void pass_first_chunk(std::uint64_t pos);
     void relocate(stash& s);
     std::string check_object(std::uint64_t slot, std::uint64_t word) const;
     stash stash_;

@@ -4,6 +4,7 @@
 // always compared, so a tag collision costs a record read, never a wrong answer.
 #include "cache/store_impl.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace bulwark::cache::detail {
@@ -19,7 +20,8 @@ bool store_impl::matches(std::uint64_t word, std::string_view key, std::uint64_t
     if (!load_header(pos, h) || h.magic != layout::head_magic || h.key_hash != hash || h.key_len != key.size())
         return false;
     const char* k = payload(pos);
-    if (std::memcmp(k, key.data(), key.size()) != 0 || meta_crc_of(h, k) != h.meta_crc || !still_live(pos))
+    if (std::memcmp(k, key.data(), key.size()) != 0 || meta_crc_of(h, k) != h.meta_crc ||
+        !still_live(h.link != 0 ? std::min(h.link, pos) : pos))  // the first chunk is the oldest record
         return false;
     if (out != nullptr) *out = h;
     return true;

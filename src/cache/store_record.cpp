@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -51,8 +52,9 @@ bool store_impl::load_header(std::uint64_t pos, record_header& h) const noexcept
 }
 
 bool store_impl::head_ok(std::uint64_t pos, record_header& h) const noexcept {
+    // The first chunk is the object's oldest record: once the ring passed it the object is gone.
     return load_header(pos, h) && h.magic == layout::head_magic && meta_crc_of(h, payload(pos)) == h.meta_crc &&
-           still_live(pos);
+           still_live(h.link != 0 ? std::min(h.link, pos) : pos);
 }
 
 std::uint64_t store_impl::key_hash(std::string_view key) const noexcept {
