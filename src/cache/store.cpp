@@ -15,10 +15,9 @@ using layout::record_header;
 entry_ref store::find(std::string_view key) const {
     if (!impl_) return {};
     const std::uint64_t hash = impl_->key_hash(key);
-    const std::uint64_t* g = impl_->group(hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
+    for (std::size_t i = 0; i < store_impl::probe_slots; ++i) {
         record_header h;
-        if (impl_->matches(shm::load(const_cast<std::uint64_t&>(g[w])), key, hash, &h))
+        if (impl_->matches(shm::load(*impl_->slot(hash, i)), key, hash, &h))
             return {h.pos, h.body_size, h.stored_ms};
     }
     return {};
@@ -28,9 +27,8 @@ namespace {
 
 // True while some index slot still designates the head record at `pos`.
 bool indexed(const store_impl& st, std::uint64_t key_hash, std::uint64_t pos) {
-    const std::uint64_t* g = st.group(key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(const_cast<std::uint64_t&>(g[w]));
+    for (std::size_t i = 0; i < store_impl::probe_slots; ++i) {
+        std::uint64_t word = shm::load(*st.slot(key_hash, i));
         if (word != 0 && detail::slot_pos(word) == pos) return true;
     }
     return false;
@@ -93,11 +91,11 @@ void store::touch(const entry_ref& e) const {
     if (!impl_ || impl_->read_only || e.position < impl_->arena_bytes) return;
     record_header h;
     if (!impl_->load_header(e.position, h) || !impl_->still_live(e.position)) return;
-    std::uint64_t* g = impl_->group(h.key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(g[w]);
+    for (std::size_t i = 0; i < store_impl::probe_slots; ++i) {
+        std::uint64_t* slot = impl_->slot(h.key_hash, i);
+        std::uint64_t word = shm::load(*slot);
         while (word != 0 && detail::slot_pos(word) == e.position && (word & layout::slot_ref_bit) == 0) {
-            if (shm::cas(g[w], word, word | layout::slot_ref_bit)) return;
+            if (shm::cas(*slot, word, word | layout::slot_ref_bit)) return;
         }
     }
 }

@@ -94,9 +94,9 @@ void store_impl::make_room(std::uint64_t end, stash* s) {
 void store_impl::pass_head(std::uint64_t pos, stash* s) {
     record_header h;
     std::memcpy(&h, at(pos), sizeof h);
-    std::uint64_t* g = group(h.key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(g[w]);
+    for (std::size_t i = 0; i < probe_slots; ++i) {
+        std::uint64_t* slot_p = slot(h.key_hash, i);
+        std::uint64_t word = shm::load(*slot_p);
         if (word == 0 || slot_pos(word) != pos) continue;
         record_header full;
         if (s != nullptr && !s->pending && (word & layout::slot_ref_bit) != 0 && (h.flags & layout::flag_inline) &&
@@ -110,7 +110,7 @@ void store_impl::pass_head(std::uint64_t pos, stash* s) {
             s->pending = true;
             return;
         }
-        if (shm::cas(g[w], word, std::uint64_t{0})) {
+        if (shm::cas(*slot_p, word, std::uint64_t{0})) {
             count(hdr->evicted);
             uncount(hdr->live_objects);
         }
@@ -124,13 +124,13 @@ void store_impl::pass_first_chunk(std::uint64_t pos) {
     record_header c;
     std::memcpy(&c, at(pos), sizeof c);
     if (c.seq != 0) return;
-    std::uint64_t* g = group(c.key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(g[w]);
+    for (std::size_t i = 0; i < probe_slots; ++i) {
+        std::uint64_t* slot_p = slot(c.key_hash, i);
+        std::uint64_t word = shm::load(*slot_p);
         record_header h;
         if (word == 0 || slot_tag(word) != (c.key_hash >> 48) || !load_header(slot_pos(word), h)) continue;
         if (h.magic != layout::head_magic || h.link != pos || h.object_id != c.object_id) continue;
-        if (shm::cas(g[w], word, std::uint64_t{0})) {
+        if (shm::cas(*slot_p, word, std::uint64_t{0})) {
             count(hdr->evicted);
             uncount(hdr->live_objects);
         }

@@ -73,8 +73,17 @@ public:
     void uncount(std::uint64_t& field) const noexcept;
 
     // ---- index (store_index.cpp) ----------------------------------------------------------------
-    std::uint64_t* group(std::uint64_t key_hash) const noexcept {
-        return slots + (key_hash & (groups - 1)) * layout::index_ways;
+    /// A key may sit in any of 16 slots: the 8 of its first group and the 8 of its second (two
+    /// choices keep groups from overflowing long before the index is full).
+    static constexpr std::size_t probe_slots = 2 * layout::index_ways;
+    std::uint64_t group_index(std::uint64_t key_hash, std::size_t which) const noexcept {
+        const std::uint64_t g1 = key_hash & (groups - 1);
+        if (which == 0) return g1;
+        const std::uint64_t g2 = (key_hash >> 24) & (groups - 1);
+        return g2 != g1 ? g2 : g1 ^ 1;  // groups >= 2 (files of 1 MiB have 64)
+    }
+    std::uint64_t* slot(std::uint64_t key_hash, std::size_t i) const noexcept {
+        return slots + group_index(key_hash, i / layout::index_ways) * layout::index_ways + i % layout::index_ways;
     }
     /// True when `word` designates a live, intact head record of exactly `key`.
     bool matches(std::uint64_t word, std::string_view key, std::uint64_t hash,
