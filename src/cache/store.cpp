@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cache/store_impl.hpp"
 
 namespace bulwark::cache {
@@ -127,6 +129,7 @@ std::uint32_t self_pid() noexcept { return static_cast<std::uint32_t>(::getpid()
 
 bool store::try_lock_fill(std::string_view key, std::uint64_t now_ms, std::uint64_t max_hold_ms) {
     if (!impl_ || impl_->read_only) return true;  // no coalescing possible: fill
+    max_hold_ms = std::min(max_hold_ms, layout::fill_ms_mask / 2);  // ages are kept modulo 2^26 ms
     const std::uint64_t hash = impl_->key_hash(key), tag = fill_tag(hash);
     const std::uint64_t mine = tag << 48 | std::uint64_t{self_pid()} << 26 | (now_ms & layout::fill_ms_mask);
     for (int attempt = 0; attempt < 4; ++attempt) {

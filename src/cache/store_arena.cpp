@@ -33,6 +33,7 @@ void write_prefix(std::byte* p, std::uint32_t magic, std::uint64_t len, std::uin
 
 std::uint64_t store_impl::reserve(std::uint64_t len) noexcept {
     if (read_only || len == 0 || len % layout::record_align != 0 || len > arena_bytes / 4) return 0;
+    if (write_head() >= layout::max_position) return 0;  // see store_file's inspect(): recreated at next open
     try {
         shm::robust_mutex m(hdr->lock);
         shm::robust_lock guard(m, &store_impl::repair, this);
@@ -128,7 +129,7 @@ void store_impl::pass_first_chunk(std::uint64_t pos) {
         std::uint64_t* slot_p = slot(c.key_hash, i);
         std::uint64_t word = shm::load(*slot_p);
         record_header h;
-        if (word == 0 || slot_tag(word) != (c.key_hash >> 48) || !load_header(slot_pos(word), h)) continue;
+        if (word == 0 || slot_tag(word) != key_tag(c.key_hash) || !load_header(slot_pos(word), h)) continue;
         if (h.magic != layout::head_magic || h.link != pos || h.object_id != c.object_id) continue;
         if (shm::cas(*slot_p, word, std::uint64_t{0})) {
             count(hdr->evicted);

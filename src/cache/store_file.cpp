@@ -77,6 +77,7 @@ std::string inspect(const file_header& h, std::uint64_t file_size, std::uint64_t
     const std::uint64_t a = h.arena_bytes, head = h.write_head, hz = h.horizon;
     if (head < a || hz < a || hz > head || head - hz > a || head % layout::record_align || hz % layout::record_align)
         return "allocation state out of range";
+    if (head >= layout::max_position) return "arena positions exhausted";
     if (h.lock.ready != shm::robust_mutex_ready) return "arena lock not initialised";
     return {};
 }

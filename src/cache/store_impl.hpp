@@ -24,9 +24,12 @@ inline constexpr std::uint64_t align_record(std::uint64_t n) noexcept {
 }
 
 inline std::uint64_t slot_pos(std::uint64_t word) noexcept { return (word & layout::slot_pos_mask) * layout::record_align; }
-inline std::uint64_t slot_tag(std::uint64_t word) noexcept { return (word >> layout::slot_tag_shift) & 0xffff; }
+inline std::uint64_t slot_tag(std::uint64_t word) noexcept {
+    return (word >> layout::slot_tag_shift) & ((1u << layout::slot_tag_bits) - 1);
+}
+inline std::uint64_t key_tag(std::uint64_t key_hash) noexcept { return key_hash >> (64 - layout::slot_tag_bits); }
 inline std::uint64_t make_slot(std::uint64_t key_hash, std::uint64_t pos) noexcept {
-    return (key_hash >> 48) << layout::slot_tag_shift | (pos / layout::record_align);
+    return key_tag(key_hash) << layout::slot_tag_shift | (pos / layout::record_align);
 }
 
 /// The checksum of a record header and its key: meta_crc (and a chunk's patched link) taken as 0.

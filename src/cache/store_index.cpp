@@ -13,7 +13,7 @@ using layout::record_header;
 
 bool store_impl::matches(std::uint64_t word, std::string_view key, std::uint64_t hash,
                          record_header* out) const noexcept {
-    if (word == 0 || slot_tag(word) != (hash >> 48)) return false;
+    if (word == 0 || slot_tag(word) != key_tag(hash)) return false;
     const std::uint64_t pos = slot_pos(word);
     record_header h;
     if (!load_header(pos, h) || h.magic != layout::head_magic || h.key_hash != hash || h.key_len != key.size())

@@ -26,10 +26,13 @@ inline constexpr std::size_t index_ways = 8;
 inline constexpr std::uint64_t record_align = 64;
 inline constexpr std::uint64_t arena_bytes_per_slot = 4096;  // index sizing: one slot per 4 KiB of arena
 
-// Slot word: bit 63 referenced (CLOCK), bits 47..62 tag (key hash bits 48..63), bits 0..46 position / 64.
+// Slot word: bit 63 referenced (CLOCK), bits 51..62 tag (key hash bits 52..63), bits 0..50 position / 64:
+// positions up to 2^57 bytes (years of writing at 1 GB/s; past max_position the file is recreated).
 inline constexpr std::uint64_t slot_ref_bit = std::uint64_t{1} << 63;
-inline constexpr unsigned slot_tag_shift = 47;
+inline constexpr unsigned slot_tag_shift = 51;
+inline constexpr unsigned slot_tag_bits = 12;
 inline constexpr std::uint64_t slot_pos_mask = (std::uint64_t{1} << slot_tag_shift) - 1;
+inline constexpr std::uint64_t max_position = std::uint64_t{1} << 56;
 
 // Fill-lock word: tag (16 bits of the key hash, never 0) << 48 | pid (22 bits) << 26 | unix ms mod 2^26.
 inline constexpr std::uint64_t fill_ms_mask = (std::uint64_t{1} << 26) - 1;
