@@ -83,7 +83,7 @@ public:
         const std::uint64_t g1 = key_hash & (groups - 1);
         if (which == 0) return g1;
         const std::uint64_t g2 = (key_hash >> 24) & (groups - 1);
-        return g2 != g1 ? g2 : g1 ^ 1;  // groups >= 2 (files of 1 MiB have 64)
+        return g2 != g1 ? g2 : g1 ^ 1;  // groups >= 2 (a file of 1 MiB has 32)
     }
     std::uint64_t* slot(std::uint64_t key_hash, std::size_t i) const noexcept {
         return slots + group_index(key_hash, i / layout::index_ways) * layout::index_ways + i % layout::index_ways;
