@@ -174,6 +174,7 @@ BOOST_AUTO_TEST_CASE(workers_killed_at_random_leave_a_consistent_store, *boost::
     BOOST_TEST(results.get(0) > 100u);
     BOOST_TEST(results.get(2) > 100u);
     // Only locks left by the killed workers may be reported, and every record verifies.
+    BOOST_TEST_MESSAGE("crash test: check() before recovery: " << st.check().size() << " lines");
     for (const auto& p : st.check()) {
         BOOST_TEST_MESSAGE("check: " << p);
         BOOST_TEST((p.find("held by dead pid") != std::string::npos));
