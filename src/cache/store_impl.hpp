@@ -110,19 +110,25 @@ public:
     std::vector<std::string> check() const;
 
 private:
-    struct stash {
-        std::vector<char> bytes;
-        std::uint64_t old_pos = 0;
+    // Objects copied out for a second chance during one reservation, then written again.
+    struct captured {
+        std::vector<char> bytes;    // its records as they were: its chunks in order, then its head
+        std::uint64_t old_pos = 0;  // its head record (the walk leaves that slot alone until repointed)
         std::uint64_t key_hash = 0;
-        bool pending = false;
     };
-    std::uint64_t place(std::uint64_t len, stash* s);
-    void make_room(std::uint64_t end, stash* s);
-    void pass_head(std::uint64_t pos, stash* s);
+    static constexpr std::size_t max_captures = 4;  // bounded work per reservation
+    std::uint64_t place(std::uint64_t len, bool top);
+    void make_room(std::uint64_t end);
+    // CLOCK (store_clock.cpp): what the horizon is about to pass.
+    void pass_head(std::uint64_t pos);
     void pass_first_chunk(std::uint64_t pos);
-    void relocate(stash& s);
+    bool moving(std::uint64_t head_pos) const noexcept;
+    bool capture(std::uint64_t head_pos);
+    void relocate(captured& c);
     std::string check_object(std::uint64_t slot, std::uint64_t word) const;
-    stash stash_;
+    captured captures_[max_captures];
+    std::size_t captured_ = 0;   // entries filled during the current reservation
+    std::size_t relocated_ = 0;  // entries of those already written again
 };
 
 }  // namespace bulwark::cache::detail

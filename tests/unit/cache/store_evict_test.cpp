@@ -85,6 +85,31 @@ BOOST_FIXTURE_TEST_CASE(a_touched_object_gets_a_second_chance, small_store) {
     BOOST_TEST(st.check().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_touched_chunked_object_is_copied_forward_whole) {
+    temp_dir dir;
+    std::string note;
+    store st = store::open_or_create(dir.file("cache"), 4 * mib, note);
+    const std::uint64_t arena = st.stats().arena_bytes;
+    const std::string hot = noise(3 * store::max_chunk + 500, 7), warm = text(5 * store::max_chunk, 8);
+    BOOST_REQUIRE(put(st, "hot", "h1", hot, false, 5000));
+    BOOST_REQUIRE(put(st, "warm", "h2", warm, true, 5000));
+    BOOST_REQUIRE(put(st, "cold", "h3", noise(3 * store::max_chunk, 9)));
+    st.touch(st.find("hot"));
+    st.touch(st.find("warm"));
+    const std::size_t bytes = 40000;
+    const int per_lap = static_cast<int>(arena / bytes);
+    fill(st, 0, per_lap + per_lap / 3, bytes);
+    BOOST_TEST(!st.find("cold"));
+    std::string head;
+    BOOST_TEST((get(st, "hot", &head) == hot));
+    BOOST_TEST(head == "h1");
+    BOOST_TEST((get(st, "warm", &head) == warm));
+    BOOST_TEST(head == "h2");
+    BOOST_TEST(st.check().empty());
+    auto s = st.stats();
+    BOOST_TEST(s.live_objects + s.evicted == s.stored);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_reader_overtaken_by_the_ring_is_told, small_store) {
     const std::string body = noise(5 * store::max_chunk, 5);
     BOOST_REQUIRE(put(st, "victim", "h", body));
