@@ -192,6 +192,7 @@ store_stats store::stats() const {
     s.bypass = get(h.bypass);
     s.stored = get(h.stored);
     s.evicted = get(h.evicted);
+    s.second_chances = get(h.second_chances);
     s.bytes_stored = get(h.bytes_stored);
     s.bytes_served = get(h.bytes_served);
     s.live_objects = get(h.live_objects);

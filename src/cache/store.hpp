@@ -32,6 +32,7 @@ struct store_stats {
     std::uint64_t hits = 0, misses = 0, stale = 0, revalidated = 0, bypass = 0;
     std::uint64_t stored = 0;          // objects committed
     std::uint64_t evicted = 0;         // objects overwritten by the write head (or purged)
+    std::uint64_t second_chances = 0;  // referenced objects copied forward instead of evicted (CLOCK)
     std::uint64_t bytes_stored = 0;    // bytes written into the arena (compressed), cumulative
     std::uint64_t bytes_served = 0;    // body bytes served from the cache, cumulative
     std::uint64_t live_objects = 0;    // index entries that point at live objects (approximate)

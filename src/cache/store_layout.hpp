@@ -11,6 +11,7 @@
 //                          arena_offset + p % arena_bytes; positions start at arena_bytes (0 = none)
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -101,6 +102,8 @@ struct record_header {
     std::uint32_t reserved;
 };
 
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);  // address-free across processes
+static_assert(std::atomic_ref<std::uint32_t>::is_always_lock_free);
 static_assert(shm::is_shm_pod<file_header> && sizeof(file_header) <= header_bytes);
 static_assert(shm::is_shm_pod<record_header> && sizeof(record_header) == 104);
 static_assert(offsetof(file_header, write_head) % shm::cache_line_bytes == 0);

@@ -72,6 +72,7 @@ BOOST_FIXTURE_TEST_CASE(a_touched_object_gets_a_second_chance, small_store) {
     fill(st, 0, per_lap + per_lap / 2, bytes);  // the horizon passes both once
     BOOST_TEST(!st.find("cold"));
     BOOST_TEST((get(st, "hot") == noise(bytes, 99)));
+    BOOST_TEST(st.stats().second_chances == 1u);
     // The bit was cleared when it was copied forward: untouched, it goes on the next pass.
     fill(st, 1000, 2 * per_lap, bytes);
     BOOST_TEST(!st.find("hot"));
@@ -108,6 +109,7 @@ BOOST_AUTO_TEST_CASE(a_touched_chunked_object_is_copied_forward_whole) {
     BOOST_TEST(st.check().empty());
     auto s = st.stats();
     BOOST_TEST(s.live_objects + s.evicted == s.stored);
+    BOOST_TEST(s.second_chances == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_reader_overtaken_by_the_ring_is_told, small_store) {
