@@ -96,6 +96,22 @@ BOOST_FIXTURE_TEST_CASE(an_overstaying_filler_times_out, fixture) {
     st.unlock_fill("k");  // not held: harmless
 }
 
+BOOST_FIXTURE_TEST_CASE(a_writer_killed_before_commit_leaves_nothing, fixture) {
+    BOOST_TEST(put(st, "k", "old", "old body"));
+    pid_t child = child_holding([&] {
+        auto w = st.begin("k", "new", true, 0);
+        const std::string body = text(3 * store::max_chunk + 10);
+        return w.append(body.data(), body.size());  // two chunks written, the rest buffered
+    });
+    kill_and_reap(child);
+    std::string head;
+    BOOST_TEST((get(st, "k", &head) == std::string("old body")));
+    BOOST_TEST(head == "old");
+    BOOST_TEST(st.check().empty());
+    BOOST_TEST(put(st, "k", "newer", "newer body"));
+    BOOST_TEST((get(st, "k") == std::string("newer body")));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_writer_killed_holding_the_arena_lock_is_recovered, fixture) {
     namespace layout = bulwark::cache::layout;
     BOOST_TEST(put(st, "before", "h", "x"));
