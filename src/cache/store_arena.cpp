@@ -30,7 +30,7 @@ void write_prefix(std::byte* p, std::uint32_t magic, std::uint64_t len, std::uin
 }  // namespace
 
 std::uint64_t store_impl::reserve(std::uint64_t len) noexcept {
-    if (read_only || len == 0 || len % layout::record_align != 0 || len > arena_bytes / 4) return 0;
+    if (read_only || len == 0 || len % layout::record_align != 0 || len > max_record) return 0;
     if (write_head() >= layout::max_position) return 0;  // see store_file's inspect(): recreated at next open
     try {
         shm::robust_mutex m(hdr->lock);

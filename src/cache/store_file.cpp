@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -164,6 +165,7 @@ store_impl::store_impl(std::string p, std::byte* b, std::uint64_t s, bool ro) no
     arena = b + g.arena_offset;
     arena_bytes = g.arena_bytes;
     groups = g.index_groups;
+    max_record = std::min<std::uint64_t>(arena_bytes / 4, layout::max_record);
 }
 
 store_impl::~store_impl() {

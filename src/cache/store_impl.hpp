@@ -47,6 +47,7 @@ public:
     std::byte* arena = nullptr;
     std::uint64_t arena_bytes = 0;
     std::uint64_t groups = 0;
+    std::uint64_t max_record = 0;  // largest record: a quarter of the arena, at most layout::max_record
 
     store_impl(std::string p, std::byte* b, std::uint64_t s, bool ro) noexcept;
     ~store_impl();

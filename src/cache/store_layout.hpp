@@ -26,6 +26,7 @@ inline constexpr std::size_t fill_lock_entries = 512;
 inline constexpr std::size_t fill_lock_probe = 4;
 inline constexpr std::size_t index_ways = 8;
 inline constexpr std::uint64_t record_align = 64;
+inline constexpr std::uint64_t max_record = 16 * 1024 * 1024;  // record lengths fit 32 bits with room
 inline constexpr std::uint64_t arena_bytes_per_slot = 4096;  // index: one slot per 2-4 KiB (groups: 2^n)
 
 // Slot word: bit 63 referenced (CLOCK), bits 51..62 tag (key hash bits 52..63), bits 0..50 position / 64:

@@ -46,7 +46,7 @@ bool store_impl::load_header(std::uint64_t pos, record_header& h) const noexcept
     if (pos >= head) return false;
     std::memcpy(&h, at(pos), sizeof h);
     const std::uint64_t body = std::uint64_t{h.key_len} + h.head_len + h.data_len;
-    return h.pos == pos && h.len >= sizeof h && h.len % layout::record_align == 0 && h.len <= arena_bytes / 4 &&
+    return h.pos == pos && h.len >= sizeof h && h.len % layout::record_align == 0 && h.len <= max_record &&
            pos + h.len <= head && pos % arena_bytes + h.len <= arena_bytes && sizeof h + body <= h.len &&
            (h.magic == layout::head_magic || h.magic == layout::chunk_magic);
 }
