@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cache/store_impl.hpp"
 
 namespace bulwark::cache {
@@ -15,10 +17,9 @@ using layout::record_header;
 entry_ref store::find(std::string_view key) const {
     if (!impl_) return {};
     const std::uint64_t hash = impl_->key_hash(key);
-    const std::uint64_t* g = impl_->group(hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
+    for (std::size_t i = 0; i < store_impl::probe_slots; ++i) {
         record_header h;
-        if (impl_->matches(shm::load(const_cast<std::uint64_t&>(g[w])), key, hash, &h))
+        if (impl_->matches(shm::load(*impl_->slot(hash, i)), key, hash, &h))
             return {h.pos, h.body_size, h.stored_ms};
     }
     return {};
@@ -28,9 +29,8 @@ namespace {
 
 // True while some index slot still designates the head record at `pos`.
 bool indexed(const store_impl& st, std::uint64_t key_hash, std::uint64_t pos) {
-    const std::uint64_t* g = st.group(key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(const_cast<std::uint64_t&>(g[w]));
+    for (std::size_t i = 0; i < store_impl::probe_slots; ++i) {
+        std::uint64_t word = shm::load(*st.slot(key_hash, i));
         if (word != 0 && detail::slot_pos(word) == pos) return true;
     }
     return false;
@@ -93,11 +93,11 @@ void store::touch(const entry_ref& e) const {
     if (!impl_ || impl_->read_only || e.position < impl_->arena_bytes) return;
     record_header h;
     if (!impl_->load_header(e.position, h) || !impl_->still_live(e.position)) return;
-    std::uint64_t* g = impl_->group(h.key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(g[w]);
+    for (std::size_t i = 0; i < store_impl::probe_slots; ++i) {
+        std::uint64_t* slot = impl_->slot(h.key_hash, i);
+        std::uint64_t word = shm::load(*slot);
         while (word != 0 && detail::slot_pos(word) == e.position && (word & layout::slot_ref_bit) == 0) {
-            if (shm::cas(g[w], word, word | layout::slot_ref_bit)) return;
+            if (shm::cas(*slot, word, word | layout::slot_ref_bit)) return;
         }
     }
 }
@@ -129,6 +129,7 @@ std::uint32_t self_pid() noexcept { return static_cast<std::uint32_t>(::getpid()
 
 bool store::try_lock_fill(std::string_view key, std::uint64_t now_ms, std::uint64_t max_hold_ms) {
     if (!impl_ || impl_->read_only) return true;  // no coalescing possible: fill
+    max_hold_ms = std::min(max_hold_ms, layout::fill_ms_mask / 2);  // ages are kept modulo 2^26 ms
     const std::uint64_t hash = impl_->key_hash(key), tag = fill_tag(hash);
     const std::uint64_t mine = tag << 48 | std::uint64_t{self_pid()} << 26 | (now_ms & layout::fill_ms_mask);
     for (int attempt = 0; attempt < 4; ++attempt) {
@@ -191,6 +192,7 @@ store_stats store::stats() const {
     s.bypass = get(h.bypass);
     s.stored = get(h.stored);
     s.evicted = get(h.evicted);
+    s.second_chances = get(h.second_chances);
     s.bytes_stored = get(h.bytes_stored);
     s.bytes_served = get(h.bytes_served);
     s.live_objects = get(h.live_objects);

@@ -7,6 +7,8 @@
 // It stores opaque byte strings: a key, a head blob (the stage's serialized metadata and response
 // head) and a body (lz4-compressed in chunks when asked). HTTP meaning lives in cache/policy.
 // No Asio here (STYLE.md: shm-side code stays light); callable from workers, the monitor and the CLI.
+// The file's layout is cache/store_layout.hpp; the implementation is split over cache/store_*.cpp.
+// Readers and writers refer to the store's mapping: the store object must outlive them (it may move).
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +32,7 @@ struct store_stats {
     std::uint64_t hits = 0, misses = 0, stale = 0, revalidated = 0, bypass = 0;
     std::uint64_t stored = 0;          // objects committed
     std::uint64_t evicted = 0;         // objects overwritten by the write head (or purged)
+    std::uint64_t second_chances = 0;  // referenced objects copied forward instead of evicted (CLOCK)
     std::uint64_t bytes_stored = 0;    // bytes written into the arena (compressed), cumulative
     std::uint64_t bytes_served = 0;    // body bytes served from the cache, cumulative
     std::uint64_t live_objects = 0;    // index entries that point at live objects (approximate)
@@ -44,7 +47,7 @@ enum class stat_counter { hits, misses, stale, revalidated, bypass, bytes_served
 struct entry_ref {
     std::uint64_t position = 0;  // absolute arena position of the object's head record (0: none)
     std::uint64_t body_size = 0; // identity (uncompressed) body bytes
-    std::uint64_t stored_ms = 0; // unix ms when committed
+    std::uint64_t stored_ms = 0; // unix ms when committed (or re-headed by replace_head)
     explicit operator bool() const { return position != 0; }
 };
 
@@ -117,7 +120,8 @@ public:
     /// Master, before forking: maps `path` when it holds a valid store of `size` bytes, else (missing,
     /// other version or size, bad header checksum, corrupt index) recreates it and says why in
     /// `note` (one line; empty when reused). Owner/group: chown'd so workers can map it after
-    /// dropping root. Throws std::system_error / std::invalid_argument (size too small).
+    /// dropping root. Throws std::system_error / std::invalid_argument (size below 1 MiB).
+    /// `note` reads "created cache file PATH" or "recreated cache file PATH: REASON".
     static store open_or_create(const std::string& path, std::uint64_t size, std::string& note,
                                 uid_t owner = static_cast<uid_t>(-1), gid_t group = static_cast<gid_t>(-1));
     /// Another process (CLI: -s purge, -s cache-check): maps an existing store; throws when invalid.
@@ -140,15 +144,18 @@ public:
     object_writer begin(std::string_view key, std::string_view head, bool compress, std::uint64_t max_body);
     /// Replaces the head blob of `e` (a 304 refreshed it) keeping its body; false when `e` is gone.
     bool replace_head(std::string_view key, const entry_ref& e, std::string_view head);
-    /// Marks the entry referenced (second chance against eviction); cheap, lock-free.
+    /// Marks the entry referenced (second chance against eviction): sets the CLOCK bit of its index
+    /// slot; cheap, lock-free. Objects whose body fits one chunk get the second chance.
     void touch(const entry_ref& e) const;
     /// Removes `key`; true when something was removed.
     bool erase(std::string_view key);
-    /// Removes every key starting with `prefix`; returns how many.
+    /// Removes every key starting with `prefix`; returns how many. Scans the whole index.
     std::size_t erase_prefix(std::string_view prefix);
 
     /// Coalescing of misses across workers: true when this process now fills `key` (or the previous
-    /// filler died or held it longer than `max_hold_ms`); false when another live process fills it.
+    /// filler died or held it longer than `max_hold_ms`); false when another live process (this one
+    /// included) fills it. `now_ms`: any clock shared by the processes (CLOCK_MONOTONIC is).
+    /// True without locking when coalescing is impossible (read-only mapping, lock table crowded).
     bool try_lock_fill(std::string_view key, std::uint64_t now_ms, std::uint64_t max_hold_ms);
     void unlock_fill(std::string_view key);
 
@@ -156,7 +163,8 @@ public:
     store_stats stats() const;
 
     /// Verification pass (-s cache-check, tests): every index entry's record checksums, positions
-    /// and key; every lock free or held by a live pid. Returns problems, one line each (empty: OK).
+    /// and key; every lock (fill locks, the arena lock) free or held by a live pid. Returns problems,
+    /// one line each (empty: OK).
     std::vector<std::string> check() const;
 
 private:

@@ -1,7 +1,7 @@
 // cache/store_arena: the log-structured ring. Space is handed out at the write head under one short
 // robust lock; before any byte of the previous lap is overwritten the eviction horizon is moved past
-// it (readers validate against the horizon after copying). Passing a referenced small object gives it
-// a second chance (CLOCK): it is copied forward once instead of being lost, one per reservation.
+// it (readers validate against the horizon after copying). What the horizon passes is evicted, or
+// given a second chance (cache/store_clock.cpp), at most one object per reservation.
 #include "cache/store_impl.hpp"
 
 #include <algorithm>
@@ -13,8 +13,6 @@ namespace bulwark::cache::detail {
 namespace {
 
 using layout::record_header;
-
-constexpr std::uint64_t second_chance_max = 1024 * 1024;  // larger objects are not copied forward
 
 bool known_magic(std::uint32_t m) noexcept {
     return m == layout::extent_magic || m == layout::head_magic || m == layout::chunk_magic || m == layout::pad_magic;
@@ -32,42 +30,42 @@ void write_prefix(std::byte* p, std::uint32_t magic, std::uint64_t len, std::uin
 }  // namespace
 
 std::uint64_t store_impl::reserve(std::uint64_t len) noexcept {
-    if (read_only || len == 0 || len % layout::record_align != 0 || len > arena_bytes / 4) return 0;
+    if (read_only || len == 0 || len % layout::record_align != 0 || len > max_record) return 0;
+    if (write_head() >= layout::max_position) return 0;  // see store_file's inspect(): recreated at next open
     try {
         shm::robust_mutex m(hdr->lock);
         shm::robust_lock guard(m, &store_impl::repair, this);
         if (guard.recovered()) count(hdr->lock_recoveries);
-        return place(len, &stash_);
+        captured_ = relocated_ = 0;
+        return place(len, true);
     } catch (...) {
         return 0;
     }
 }
 
-// Under the lock. Pads the lap's tail when `len` does not fit before the ring's end, makes room,
-// relocates at most one second-chance object, then hands out [head, head + len).
-std::uint64_t store_impl::place(std::uint64_t len, stash* s) {
+// Under the lock. Pads the lap's tail when `len` does not fit before the ring's end, makes room, writes
+// again what the walk captured for a second chance (only at the top level: the nested reservations
+// of those copies may capture more, up to max_captures), then hands out [head, head + len).
+std::uint64_t store_impl::place(std::uint64_t len, bool top) {
     for (;;) {
         const std::uint64_t head = shm::load(hdr->write_head, std::memory_order_relaxed);
         const std::uint64_t tail = arena_bytes - head % arena_bytes;
         const bool pad = tail < len;
-        make_room(head + (pad ? tail : len), s);
+        make_room(head + (pad ? tail : len));
         if (pad) {
             write_prefix(at(head), layout::pad_magic, tail, head);
             shm::store(hdr->write_head, head + tail);
-        } else if (s == nullptr || !s->pending) {
+        } else if (!top || relocated_ == captured_) {
             write_prefix(at(head), layout::extent_magic, len, head);
             shm::store(hdr->write_head, head + len);
             return head;
         }
-        if (s != nullptr && s->pending) {
-            relocate(*s);
-            s = nullptr;  // bounded work: one copy per reservation
-        }
+        for (; top && relocated_ < captured_; ++relocated_) relocate(captures_[relocated_]);
     }
 }
 
 // Moves the horizon until [horizon, end) spans at most one lap, stepping record by record.
-void store_impl::make_room(std::uint64_t end, stash* s) {
+void store_impl::make_room(std::uint64_t end) {
     std::uint64_t h = shm::load(hdr->horizon, std::memory_order_relaxed);
     if (end - h <= arena_bytes) return;
     const std::uint64_t head = shm::load(hdr->write_head, std::memory_order_relaxed);
@@ -81,52 +79,12 @@ void store_impl::make_room(std::uint64_t end, stash* s) {
             h += layout::record_align;
             continue;
         }
-        if (magic == layout::head_magic) pass_head(h, s);
+        if (magic == layout::head_magic) pass_head(h);
+        if (magic == layout::chunk_magic) pass_first_chunk(h);
         h += len;
     }
     shm::store(hdr->horizon, h, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // the horizon is visible before any overwrite
-}
-
-// The horizon is about to pass the head record at `pos`: drop its index slot (an eviction), or stash
-// a copy of a referenced, intact, single-record object to be written again at the head.
-void store_impl::pass_head(std::uint64_t pos, stash* s) {
-    record_header h;
-    std::memcpy(&h, at(pos), sizeof h);
-    std::uint64_t* g = group(h.key_hash);
-    for (std::size_t w = 0; w < layout::index_ways; ++w) {
-        std::uint64_t word = shm::load(g[w]);
-        if (word == 0 || slot_pos(word) != pos) continue;
-        record_header full;
-        if (s != nullptr && !s->pending && (word & layout::slot_ref_bit) != 0 && (h.flags & layout::flag_inline) &&
-            h.len <= second_chance_max && h.len <= arena_bytes / 8 && head_ok(pos, full) &&
-            crc(payload(pos) + full.key_len, full.head_len) == full.head_crc &&
-            crc(payload(pos) + full.key_len + full.head_len, full.data_len) == full.data_crc) {
-            const char* p = reinterpret_cast<const char*>(at(pos));
-            s->bytes.assign(p, p + full.len);
-            s->old_pos = pos;
-            s->key_hash = full.key_hash;
-            s->pending = true;
-            return;
-        }
-        if (shm::cas(g[w], word, std::uint64_t{0})) {
-            count(hdr->evicted);
-            uncount(hdr->live_objects);
-        }
-        return;
-    }
-}
-
-// Writes the stashed record at the head under a new position and repoints its slot.
-void store_impl::relocate(stash& s) {
-    s.pending = false;
-    const std::uint64_t np = place(s.bytes.size(), nullptr);
-    auto* h = reinterpret_cast<record_header*>(s.bytes.data());
-    h->pos = np;
-    h->meta_crc = meta_crc_of(*h, s.bytes.data() + sizeof *h);
-    std::memcpy(at(np), s.bytes.data(), s.bytes.size());
-    // Replaced or erased meanwhile: the copy is garbage for the ring to pass over.
-    if (repoint(s.key_hash, s.old_pos, np)) count(hdr->second_chances);
 }
 
 void store_impl::write_record(std::uint64_t pos, record_header& h, const char* key, const char* head,

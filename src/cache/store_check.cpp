@@ -24,7 +24,8 @@ std::string store_impl::check_object(std::uint64_t slot, std::uint64_t word) con
     if (!head_ok(pos, h)) return "no intact head record";
     const char* p = payload(pos);
     if (shm::hash_bytes(std::string_view(p, h.key_len), hdr->seed) != h.key_hash) return "key does not hash to its hash";
-    if ((h.key_hash & (groups - 1)) != slot / layout::index_ways || slot_tag(word) != (h.key_hash >> 48))
+    const std::uint64_t g = slot / layout::index_ways;
+    if ((g != group_index(h.key_hash, 0) && g != group_index(h.key_hash, 1)) || slot_tag(word) != key_tag(h.key_hash))
         return "slot does not match the key";
     if (crc(p + h.key_len, h.head_len) != h.head_crc) return "head blob checksum mismatch";
     if (h.flags & layout::flag_inline) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -38,7 +39,7 @@ struct fd_guard {
 
 constexpr std::uint64_t min_size = 1024 * 1024;
 
-// Where the index and the arena go in a file of `size` bytes (one slot per ~4 KiB of arena).
+// Where the index and the arena go in a file of `size` bytes (one slot per 2-4 KiB of arena).
 struct geometry {
     std::uint64_t index_offset = 0, index_groups = 0, arena_offset = 0, arena_bytes = 0;
 };
@@ -47,7 +48,7 @@ geometry geometry_for(std::uint64_t size) {
     geometry g;
     g.index_offset = layout::header_bytes + layout::fill_lock_entries * sizeof(std::uint64_t);
     std::uint64_t slots = (size - g.index_offset) / (layout::arena_bytes_per_slot + sizeof(std::uint64_t));
-    g.index_groups = std::bit_floor(std::max<std::uint64_t>(1, slots / layout::index_ways));
+    g.index_groups = std::bit_ceil(std::max<std::uint64_t>(1, slots / layout::index_ways));
     std::uint64_t index_end = g.index_offset + g.index_groups * layout::index_ways * sizeof(std::uint64_t);
     g.arena_offset = (index_end + 4095) & ~std::uint64_t{4095};
     g.arena_bytes = (size - g.arena_offset) & ~(layout::record_align - 1);
@@ -77,6 +78,7 @@ std::string inspect(const file_header& h, std::uint64_t file_size, std::uint64_t
     const std::uint64_t a = h.arena_bytes, head = h.write_head, hz = h.horizon;
     if (head < a || hz < a || hz > head || head - hz > a || head % layout::record_align || hz % layout::record_align)
         return "allocation state out of range";
+    if (head >= layout::max_position) return "arena positions exhausted";
     if (h.lock.ready != shm::robust_mutex_ready) return "arena lock not initialised";
     return {};
 }
@@ -163,6 +165,7 @@ store_impl::store_impl(std::string p, std::byte* b, std::uint64_t s, bool ro) no
     arena = b + g.arena_offset;
     arena_bytes = g.arena_bytes;
     groups = g.index_groups;
+    max_record = std::min<std::uint64_t>(arena_bytes / 4, layout::max_record);
 }
 
 store_impl::~store_impl() {

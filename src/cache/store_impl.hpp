@@ -24,9 +24,12 @@ inline constexpr std::uint64_t align_record(std::uint64_t n) noexcept {
 }
 
 inline std::uint64_t slot_pos(std::uint64_t word) noexcept { return (word & layout::slot_pos_mask) * layout::record_align; }
-inline std::uint64_t slot_tag(std::uint64_t word) noexcept { return (word >> layout::slot_tag_shift) & 0xffff; }
+inline std::uint64_t slot_tag(std::uint64_t word) noexcept {
+    return (word >> layout::slot_tag_shift) & ((1u << layout::slot_tag_bits) - 1);
+}
+inline std::uint64_t key_tag(std::uint64_t key_hash) noexcept { return key_hash >> (64 - layout::slot_tag_bits); }
 inline std::uint64_t make_slot(std::uint64_t key_hash, std::uint64_t pos) noexcept {
-    return (key_hash >> 48) << layout::slot_tag_shift | (pos / layout::record_align);
+    return key_tag(key_hash) << layout::slot_tag_shift | (pos / layout::record_align);
 }
 
 /// The checksum of a record header and its key: meta_crc (and a chunk's patched link) taken as 0.
@@ -44,6 +47,7 @@ public:
     std::byte* arena = nullptr;
     std::uint64_t arena_bytes = 0;
     std::uint64_t groups = 0;
+    std::uint64_t max_record = 0;  // largest record: a quarter of the arena, at most layout::max_record
 
     store_impl(std::string p, std::byte* b, std::uint64_t s, bool ro) noexcept;
     ~store_impl();
@@ -73,8 +77,17 @@ public:
     void uncount(std::uint64_t& field) const noexcept;
 
     // ---- index (store_index.cpp) ----------------------------------------------------------------
-    std::uint64_t* group(std::uint64_t key_hash) const noexcept {
-        return slots + (key_hash & (groups - 1)) * layout::index_ways;
+    /// A key may sit in any of 16 slots: the 8 of its first group and the 8 of its second (two
+    /// choices keep groups from overflowing long before the index is full).
+    static constexpr std::size_t probe_slots = 2 * layout::index_ways;
+    std::uint64_t group_index(std::uint64_t key_hash, std::size_t which) const noexcept {
+        const std::uint64_t g1 = key_hash & (groups - 1);
+        if (which == 0) return g1;
+        const std::uint64_t g2 = (key_hash >> 24) & (groups - 1);
+        return g2 != g1 ? g2 : g1 ^ 1;  // groups >= 2 (a file of 1 MiB has 32)
+    }
+    std::uint64_t* slot(std::uint64_t key_hash, std::size_t i) const noexcept {
+        return slots + group_index(key_hash, i / layout::index_ways) * layout::index_ways + i % layout::index_ways;
     }
     /// True when `word` designates a live, intact head record of exactly `key`.
     bool matches(std::uint64_t word, std::string_view key, std::uint64_t hash,
@@ -98,18 +111,25 @@ public:
     std::vector<std::string> check() const;
 
 private:
-    struct stash {
-        std::vector<char> bytes;
-        std::uint64_t old_pos = 0;
+    // Objects copied out for a second chance during one reservation, then written again.
+    struct captured {
+        std::vector<char> bytes;    // its records as they were: its chunks in order, then its head
+        std::uint64_t old_pos = 0;  // its head record (the walk leaves that slot alone until repointed)
         std::uint64_t key_hash = 0;
-        bool pending = false;
     };
-    std::uint64_t place(std::uint64_t len, stash* s);
-    void make_room(std::uint64_t end, stash* s);
-    void pass_head(std::uint64_t pos, stash* s);
-    void relocate(stash& s);
+    static constexpr std::size_t max_captures = 4;  // bounded work per reservation
+    std::uint64_t place(std::uint64_t len, bool top);
+    void make_room(std::uint64_t end);
+    // CLOCK (store_clock.cpp): what the horizon is about to pass.
+    void pass_head(std::uint64_t pos);
+    void pass_first_chunk(std::uint64_t pos);
+    bool moving(std::uint64_t head_pos) const noexcept;
+    bool capture(std::uint64_t head_pos);
+    void relocate(captured& c);
     std::string check_object(std::uint64_t slot, std::uint64_t word) const;
-    stash stash_;
+    captured captures_[max_captures];
+    std::size_t captured_ = 0;   // entries filled during the current reservation
+    std::size_t relocated_ = 0;  // entries of those already written again
 };
 
 }  // namespace bulwark::cache::detail

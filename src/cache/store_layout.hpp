@@ -4,13 +4,15 @@
 // are touched only through std::atomic_ref (shm/atomic.hpp). Changing anything here means bumping
 // store::layout_version (a mismatch recreates the file rather than misreading it).
 //
-//   [0, 4096)              store_header: immutable part (checksummed) + alloc state + lock + stats
+//   [0, 4096)              file_header: immutable part (checksummed) + alloc state + lock + stats
 //   [4096, 8192)           fill locks: fill_lock_entries words (tag | pid | ms)
-//   [index_offset, ...)    index: index_groups groups of index_ways 64-bit slots (one cache line each)
+//   [index_offset, ...)    index: index_groups groups of index_ways 64-bit slots (one cache line each);
+//                          a key may sit in either of two groups (cache/store_impl.hpp, slot())
 //   [arena_offset, size)   arena: a ring of 64-byte aligned records; absolute position p lives at
 //                          arena_offset + p % arena_bytes; positions start at arena_bytes (0 = none)
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,14 +26,19 @@ inline constexpr std::size_t fill_lock_entries = 512;
 inline constexpr std::size_t fill_lock_probe = 4;
 inline constexpr std::size_t index_ways = 8;
 inline constexpr std::uint64_t record_align = 64;
-inline constexpr std::uint64_t arena_bytes_per_slot = 4096;  // index sizing: one slot per 4 KiB of arena
+inline constexpr std::uint64_t max_record = 16 * 1024 * 1024;  // record lengths fit 32 bits with room
+inline constexpr std::uint64_t arena_bytes_per_slot = 4096;  // index: one slot per 2-4 KiB (groups: 2^n)
 
-// Slot word: bit 63 referenced (CLOCK), bits 47..62 tag (key hash bits 48..63), bits 0..46 position / 64.
+// Slot word: bit 63 referenced (CLOCK), bits 51..62 tag (key hash bits 52..63), bits 0..50 position / 64:
+// positions up to 2^57 bytes (years of writing at 1 GB/s; past max_position the file is recreated).
 inline constexpr std::uint64_t slot_ref_bit = std::uint64_t{1} << 63;
-inline constexpr unsigned slot_tag_shift = 47;
+inline constexpr unsigned slot_tag_shift = 51;
+inline constexpr unsigned slot_tag_bits = 12;
 inline constexpr std::uint64_t slot_pos_mask = (std::uint64_t{1} << slot_tag_shift) - 1;
+inline constexpr std::uint64_t max_position = std::uint64_t{1} << 56;
 
-// Fill-lock word: tag (16 bits of the key hash, never 0) << 48 | pid (22 bits) << 26 | unix ms mod 2^26.
+// Fill-lock word: tag (16 bits of the key hash, never 0) << 48 | pid (22 bits) << 26 | the caller's
+// millisecond clock mod 2^26 (about 18 hours; hold times are clamped to half of it).
 inline constexpr std::uint64_t fill_ms_mask = (std::uint64_t{1} << 26) - 1;
 inline constexpr std::uint64_t fill_pid_mask = (std::uint64_t{1} << 22) - 1;
 
@@ -98,6 +105,8 @@ struct record_header {
     std::uint32_t reserved;
 };
 
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);  // address-free across processes
+static_assert(std::atomic_ref<std::uint32_t>::is_always_lock_free);
 static_assert(shm::is_shm_pod<file_header> && sizeof(file_header) <= header_bytes);
 static_assert(shm::is_shm_pod<record_header> && sizeof(record_header) == 104);
 static_assert(offsetof(file_header, write_head) % shm::cache_line_bytes == 0);

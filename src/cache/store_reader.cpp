@@ -75,7 +75,7 @@ bool body_reader::next(char* out, std::size_t cap, std::size_t& n) {
 
 bool body_reader::seek(std::uint64_t offset) {
     if (evicted_ || st_ == nullptr) return false;
-    const std::uint64_t here = offset_ + 0, end = offset_ + remaining_;
+    const std::uint64_t here = offset_, end = offset_ + remaining_;
     if (offset < here || offset > end) return false;
     std::uint64_t to_skip = offset - here + skip_;
     skip_ = 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -45,14 +46,15 @@ bool store_impl::load_header(std::uint64_t pos, record_header& h) const noexcept
     if (pos >= head) return false;
     std::memcpy(&h, at(pos), sizeof h);
     const std::uint64_t body = std::uint64_t{h.key_len} + h.head_len + h.data_len;
-    return h.pos == pos && h.len >= sizeof h && h.len % layout::record_align == 0 && h.len <= arena_bytes / 4 &&
+    return h.pos == pos && h.len >= sizeof h && h.len % layout::record_align == 0 && h.len <= max_record &&
            pos + h.len <= head && pos % arena_bytes + h.len <= arena_bytes && sizeof h + body <= h.len &&
            (h.magic == layout::head_magic || h.magic == layout::chunk_magic);
 }
 
 bool store_impl::head_ok(std::uint64_t pos, record_header& h) const noexcept {
+    // The first chunk is the object's oldest record: once the ring passed it the object is gone.
     return load_header(pos, h) && h.magic == layout::head_magic && meta_crc_of(h, payload(pos)) == h.meta_crc &&
-           still_live(pos);
+           still_live(h.link != 0 ? std::min(h.link, pos) : pos);
 }
 
 std::uint64_t store_impl::key_hash(std::string_view key) const noexcept {

@@ -134,7 +134,7 @@ object_writer store::begin(std::string_view key, std::string_view head, bool com
     if (!impl_ || impl_->read_only) return w;
     // The head record (key, head blob, an inline chunk) must fit one reservation.
     const std::uint64_t need = sizeof(record_header) + key.size() + head.size() + max_chunk + 64;
-    if (need > impl_->arena_bytes / 4) return w;
+    if (need > impl_->max_record) return w;
     try {
         auto s = std::make_unique<object_writer::state>();
         s->st = impl_.get();

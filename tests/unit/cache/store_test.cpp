@@ -242,6 +242,10 @@ BOOST_FIXTURE_TEST_CASE(a_bad_file_is_recreated_with_a_note, fixture) {
     write_at(path, offsetof(layout::file_header, write_head), &head, sizeof head);
     BOOST_TEST(reopen(8 * mib) == "recreated cache file " + path + ": allocation state out of range");
 
+    const std::uint64_t end[2] = {layout::max_position, layout::max_position};  // write head, horizon
+    write_at(path, offsetof(layout::file_header, write_head), end, sizeof end);
+    BOOST_TEST(reopen(8 * mib) == "recreated cache file " + path + ": arena positions exhausted");
+
     const std::string junk = noise(8 * mib, 11);
     write_at(path, 0, junk.data(), junk.size());
     BOOST_TEST(reopen(8 * mib) == "recreated cache file " + path + ": not a cache file (bad magic)");
