@@ -119,7 +119,7 @@ private:
     };
     static constexpr std::size_t max_captures = 4;  // bounded work per reservation
     std::uint64_t place(std::uint64_t len, bool top);
-    void make_room(std::uint64_t end);
+    bool make_room(std::uint64_t end);
     // CLOCK (store_clock.cpp): what the horizon is about to pass.
     void pass_head(std::uint64_t pos);
     void pass_first_chunk(std::uint64_t pos);
