@@ -5,6 +5,8 @@
 #include "cache/store_impl.hpp"
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "shm/robust_mutex.hpp"
@@ -24,7 +26,22 @@ void write_prefix(std::byte* p, std::uint32_t magic, std::uint64_t len, std::uin
     auto* h = reinterpret_cast<record_header*>(p);
     h->len = static_cast<std::uint32_t>(len);
     h->pos = pos;
-    h->magic = magic;
+    if (magic == layout::extent_magic) {  // a pad may be a single line: shorter than a header
+        h->stored_ms = unix_ms();
+        h->writer_pid = static_cast<std::uint32_t>(::getpid());
+    }
+    shm::store(h->magic, magic);
+}
+
+// A writer that reserved this extent a moment ago and is alive is still copying into it: passing it
+// would let its late bytes land on the next lap's records. A dead or long-stalled writer is passed
+// (its bytes, should they come, fail the checksums of what they hit).
+constexpr std::uint64_t in_flight_grace_ms = 2000;
+
+bool in_flight(const record_header* r) noexcept {
+    if (shm::load(const_cast<record_header*>(r)->magic) != layout::extent_magic) return false;
+    const std::uint64_t since = r->stored_ms, now = unix_ms();
+    return (now < since || now - since < in_flight_grace_ms) && pid_alive(r->writer_pid);
 }
 
 }  // namespace
@@ -51,7 +68,7 @@ std::uint64_t store_impl::place(std::uint64_t len, bool top) {
         const std::uint64_t head = shm::load(hdr->write_head, std::memory_order_relaxed);
         const std::uint64_t tail = arena_bytes - head % arena_bytes;
         const bool pad = tail < len;
-        make_room(head + (pad ? tail : len));
+        if (!make_room(head + (pad ? tail : len))) return 0;  // a live writer is still copying
         if (pad) {
             write_prefix(at(head), layout::pad_magic, tail, head);
             shm::store(hdr->write_head, head + tail);
@@ -64,20 +81,27 @@ std::uint64_t store_impl::place(std::uint64_t len, bool top) {
     }
 }
 
-// Moves the horizon until [horizon, end) spans at most one lap, stepping record by record.
-void store_impl::make_room(std::uint64_t end) {
+// Moves the horizon until [horizon, end) spans at most one lap, stepping record by record; false when
+// it stopped short at an extent a live writer is still filling.
+bool store_impl::make_room(std::uint64_t end) {
     std::uint64_t h = shm::load(hdr->horizon, std::memory_order_relaxed);
-    if (end - h <= arena_bytes) return;
+    if (end - h <= arena_bytes) return true;
+    bool room = true;
     const std::uint64_t head = shm::load(hdr->write_head, std::memory_order_relaxed);
     while (end - h > arena_bytes) {
         const auto* r = reinterpret_cast<const record_header*>(at(h));
         const std::uint32_t magic = r->magic, len = r->len;
         const std::uint64_t pos = r->pos;
-        const bool ok = known_magic(magic) && pos == h && len >= layout::record_align &&
+        const std::uint64_t min_len = magic == layout::pad_magic ? layout::record_align : sizeof(record_header);
+        const bool ok = known_magic(magic) && pos == h && len >= min_len &&
                         len % layout::record_align == 0 && h + len <= head && h % arena_bytes + len <= arena_bytes;
         if (!ok) {  // a trampled prefix (a stale writer): step over it line by line
             h += layout::record_align;
             continue;
+        }
+        if (in_flight(r)) {
+            room = false;
+            break;
         }
         if (magic == layout::head_magic) pass_head(h);
         if (magic == layout::chunk_magic) pass_first_chunk(h);
@@ -85,6 +109,7 @@ void store_impl::make_room(std::uint64_t end) {
     }
     shm::store(hdr->horizon, h, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // the horizon is visible before any overwrite
+    return room;
 }
 
 void store_impl::write_record(std::uint64_t pos, record_header& h, const char* key, const char* head,
@@ -97,10 +122,15 @@ void store_impl::write_record(std::uint64_t pos, record_header& h, const char* k
     q += h.head_len;
     if (h.data_len) std::memcpy(q, data, h.data_len);
     h.pos = pos;
+    h.stored_ms = h.stored_ms != 0 ? h.stored_ms : unix_ms();
+    h.writer_pid = static_cast<std::uint32_t>(::getpid());
     h.head_crc = crc(head, h.head_len);
     h.data_crc = crc(data, h.data_len);
     h.meta_crc = meta_crc_of(h, key);
-    std::memcpy(p, &h, sizeof h);
+    record_header unfinished = h;  // every byte but the kind, then the kind (release): finished
+    unfinished.magic = layout::extent_magic;
+    std::memcpy(p, &unfinished, sizeof unfinished);
+    shm::store(reinterpret_cast<record_header*>(p)->magic, h.magic);
 }
 
 // EOWNERDEAD: the owner died somewhere in place(). Each step stores one word and keeps

@@ -101,6 +101,7 @@ void store_impl::relocate(captured& s) {
         record_header h;
         std::memcpy(&h, s.bytes.data() + off, sizeof h);
         const std::uint64_t np = place(h.len, false);
+        if (np == 0) return;  // a live writer holds up the ring: the object is lost, like any eviction
         char* dst = reinterpret_cast<char*>(at(np));
         std::memcpy(dst, s.bytes.data() + off, h.len);
         auto* r = reinterpret_cast<record_header*>(dst);

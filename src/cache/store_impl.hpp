@@ -96,7 +96,7 @@ public:
     bool publish(std::string_view key, std::uint64_t hash, std::uint64_t pos) noexcept;
     bool erase(std::string_view key) noexcept;
     std::size_t erase_prefix(std::string_view prefix) noexcept;
-    /// Points the slot that designates `old_pos` at `new_pos` (clearing the referenced bit).
+    /// Points the slot that designates `old_pos` at `new_pos` (clearing the referenced bit); 0 empties it.
     bool repoint(std::uint64_t key_hash, std::uint64_t old_pos, std::uint64_t new_pos) noexcept;
 
     // ---- arena (store_arena.cpp) ----------------------------------------------------------------
@@ -119,7 +119,7 @@ private:
     };
     static constexpr std::size_t max_captures = 4;  // bounded work per reservation
     std::uint64_t place(std::uint64_t len, bool top);
-    void make_room(std::uint64_t end);
+    bool make_room(std::uint64_t end);
     // CLOCK (store_clock.cpp): what the horizon is about to pass.
     void pass_head(std::uint64_t pos);
     void pass_first_chunk(std::uint64_t pos);

@@ -142,11 +142,12 @@ std::size_t store_impl::erase_prefix(std::string_view prefix) noexcept {
 }
 
 bool store_impl::repoint(std::uint64_t hash, std::uint64_t old_pos, std::uint64_t new_pos) noexcept {
+    const std::uint64_t new_word = new_pos == 0 ? 0 : make_slot(hash, new_pos);
     for (std::size_t i = 0; i < probe_slots; ++i) {
         std::uint64_t* s = slot(hash, i);
         std::uint64_t word = shm::load(*s);
         while (word != 0 && slot_pos(word) == old_pos) {  // a touch() may set the CLOCK bit meanwhile
-            if (shm::cas(*s, word, make_slot(hash, new_pos))) return true;
+            if (shm::cas(*s, word, new_word)) return true;
         }
     }
     return false;

@@ -43,7 +43,8 @@ inline constexpr std::uint64_t fill_ms_mask = (std::uint64_t{1} << 26) - 1;
 inline constexpr std::uint64_t fill_pid_mask = (std::uint64_t{1} << 22) - 1;
 
 // Record kinds (first word of every record). `extent_magic` is what the allocator writes when it hands
-// out space, before the writer fills it; the ring walk accepts every kind.
+// out space; the writer stores the final kind last (release), once every other byte is in place. The
+// ring walk accepts every kind, and does not pass an extent_magic record of a live writer (briefly).
 inline constexpr std::uint32_t extent_magic = 0x54584557;  // "WEXT"
 inline constexpr std::uint32_t head_magic = 0x44484357;    // "WCHD"
 inline constexpr std::uint32_t chunk_magic = 0x4b434357;   // "WCCK"
@@ -92,7 +93,7 @@ struct record_header {
     std::uint64_t key_hash;
     std::uint64_t link;       // head: first external chunk (0: none); chunk: next chunk (0: last; patched later)
     std::uint64_t body_size;  // head: identity bytes of the whole body
-    std::uint64_t stored_ms;  // head: unix ms of the commit
+    std::uint64_t stored_ms;  // unix ms the record was written (head: of the commit)
     std::uint64_t stored_bytes;  // head: bytes the object occupies in the arena (all its records)
     std::uint32_t key_len, head_len;  // head
     std::uint32_t seq;        // chunk: index within the body (0 first); head: number of external chunks
@@ -102,7 +103,8 @@ struct record_header {
     std::uint32_t meta_crc;  // crc32 of this header (crcs and a chunk's link taken as 0) and the key
     std::uint32_t head_crc;  // crc32 of the head blob
     std::uint32_t data_crc;  // crc32 of the stored data
-    std::uint32_t reserved;
+    std::uint32_t writer_pid;  // who reserved the extent: with stored_ms, tells the ring walk that a
+                               // live writer is still copying into an extent_magic record
 };
 
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);  // address-free across processes

@@ -124,6 +124,12 @@ bool object_writer::commit() {
     s.st->write_record(pos, h, s.key.data(), s.head.data(), data);
     if ((s.first != 0 && !s.st->still_live(s.first)) || !s.st->still_live(pos)) return false;
     if (!s.st->publish(s.key, s.hash, pos)) return false;
+    if (s.first != 0 && !s.st->still_live(s.first)) {
+        // The ring passed our first chunk between the check and the CAS, too late to drop our slot:
+        // withdraw it (readers already treat it as gone).
+        if (s.st->repoint(s.hash, pos, 0)) s.st->uncount(s.st->hdr->live_objects);
+        return false;
+    }
     s.st->count(s.st->hdr->stored);
     s.st->count(s.st->hdr->bytes_stored, len);
     return true;

@@ -180,7 +180,9 @@ BOOST_AUTO_TEST_CASE(readers_racing_the_ring_never_get_wrong_bytes, *boost::unit
                                      << " reads cut by eviction");
     BOOST_TEST(results.get(1) == 0u);
     BOOST_TEST(results.get(0) > 10u);
-    BOOST_TEST(st.check().empty());
+    auto problems = st.check();
+    for (const auto& p : problems) BOOST_TEST_MESSAGE("check: " << p);
+    BOOST_TEST(problems.empty());
 }
 
 BOOST_AUTO_TEST_CASE(workers_killed_at_random_leave_a_consistent_store, *boost::unit_test::timeout(60)) {
