@@ -141,8 +141,14 @@ std::unique_ptr<detail::store_impl> create(const std::string& path, std::uint64_
     try {
         if ((owner != static_cast<uid_t>(-1) || group != static_cast<gid_t>(-1)) && ::fchown(f.fd, owner, group) != 0)
             throw_errno(errno, "chown " + tmp);
-        // Sparse: blocks are allocated as the ring first passes over them.
-        if (::ftruncate(f.fd, static_cast<off_t>(size)) != 0) throw_errno(errno, "truncate " + tmp);
+        // Reserve the blocks now: on a full disk a page fault of the ring's first lap would otherwise
+        // be a SIGBUS in a worker; this way a full disk is one clear start-up error.
+        int rc = ::posix_fallocate(f.fd, 0, static_cast<off_t>(size));
+        if (rc == EOPNOTSUPP || rc == EINVAL) {
+            if (::ftruncate(f.fd, static_cast<off_t>(size)) != 0) throw_errno(errno, "truncate " + tmp);
+        } else if (rc != 0) {
+            throw_errno(rc, "allocate " + std::to_string(size) + " bytes for " + tmp);
+        }
         auto impl = std::make_unique<detail::store_impl>(path, map_fd(f.fd, size, false, tmp), size, false);
         format(impl->base, size);
         if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(errno, "rename " + tmp + " to " + path);
