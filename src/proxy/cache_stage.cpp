@@ -201,6 +201,7 @@ task<bool> exchange::cached_forward(upstream_target& target) {
                 co_return !close_client_;
             }
         }
+        if (c.request_cc.only_if_cached) co_return co_await respond_error(504);  // RFC 9111 §5.2.1.7
         c.stale_on_error = authorized_ok && cache::usable_on_error(times, c.request_cc, c.request_time);
         if (authorized_ok) prepare_validation();
     } else if (c.request_cc.only_if_cached) {
