@@ -19,23 +19,15 @@
 #include <utility>
 
 #include "cache/store_impl.hpp"
+#include "shm/mapped_file.hpp"
 #include "shm/robust_mutex.hpp"
 
 namespace bulwark::cache {
 namespace {
 
 using layout::file_header;
-
-[[noreturn]] void throw_errno(int err, const std::string& what) {
-    throw std::system_error(err, std::generic_category(), what);
-}
-
-struct fd_guard {
-    int fd = -1;
-    ~fd_guard() {
-        if (fd >= 0) ::close(fd);
-    }
-};
+using shm::fd_guard;
+using shm::throw_errno;
 
 constexpr std::uint64_t min_size = 1024 * 1024;
 
@@ -97,13 +89,6 @@ std::string inspect_fd(int fd, std::uint64_t want_size, std::uint64_t& file_size
     return inspect(h, file_size, want_size);
 }
 
-std::byte* map_fd(int fd, std::uint64_t size, bool read_only, const std::string& path) {
-    int prot = read_only ? PROT_READ : PROT_READ | PROT_WRITE;
-    void* p = ::mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) throw_errno(errno, "mmap " + path);
-    return static_cast<std::byte*>(p);
-}
-
 std::uint64_t random_seed() {
     std::uint64_t seed = 0;
     if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed))
@@ -141,15 +126,9 @@ std::unique_ptr<detail::store_impl> create(const std::string& path, std::uint64_
     try {
         if ((owner != static_cast<uid_t>(-1) || group != static_cast<gid_t>(-1)) && ::fchown(f.fd, owner, group) != 0)
             throw_errno(errno, "chown " + tmp);
-        // Reserve the blocks now: on a full disk a page fault of the ring's first lap would otherwise
-        // be a SIGBUS in a worker; this way a full disk is one clear start-up error.
-        int rc = ::posix_fallocate(f.fd, 0, static_cast<off_t>(size));
-        if (rc == EOPNOTSUPP || rc == EINVAL) {
-            if (::ftruncate(f.fd, static_cast<off_t>(size)) != 0) throw_errno(errno, "truncate " + tmp);
-        } else if (rc != 0) {
-            throw_errno(rc, "allocate " + std::to_string(size) + " bytes for " + tmp);
-        }
-        auto impl = std::make_unique<detail::store_impl>(path, map_fd(f.fd, size, false, tmp), size, false);
+        // A full disk is one clear start-up error, not a SIGBUS in a worker on the ring's first lap.
+        shm::reserve_file(f.fd, size, tmp);
+        auto impl = std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, size, false, tmp), size, false);
         format(impl->base, size);
         if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(errno, "rename " + tmp + " to " + path);
         return impl;
@@ -209,7 +188,7 @@ store store::open_or_create(const std::string& path, std::uint64_t size, std::st
                 if ((owner != static_cast<uid_t>(-1) || group != static_cast<gid_t>(-1)) &&
                     ::fchown(f.fd, owner, group) != 0)
                     throw_errno(errno, "chown " + path);
-                auto impl = std::make_unique<detail::store_impl>(path, map_fd(f.fd, size, false, path), size, false);
+                auto impl = std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, size, false, path), size, false);
                 // A lock word left by a process that died without the kernel marking it (power loss
                 // while the file was on disk) would block forever: re-initialise it when its
                 // recorded owner is gone. Only the master calls this, before its workers exist.
@@ -233,7 +212,7 @@ store store::open_existing(const std::string& path, bool read_only) {
     std::uint64_t file_size = 0;
     std::string why = inspect_fd(f.fd, 0, file_size);
     if (!why.empty()) throw std::runtime_error("cache file " + path + ": " + why);
-    return store(std::make_unique<detail::store_impl>(path, map_fd(f.fd, file_size, read_only, path), file_size,
+    return store(std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, file_size, read_only, path), file_size,
                                                       read_only));
 }
 

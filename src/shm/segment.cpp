@@ -14,20 +14,10 @@
 #include <utility>
 
 #include "shm/atomic.hpp"
+#include "shm/mapped_file.hpp"
 
 namespace bulwark::shm {
 namespace {
-
-[[noreturn]] void throw_errno(int err, const std::string& what) {
-    throw std::system_error(err, std::generic_category(), what);
-}
-
-struct fd_guard {
-    int fd = -1;
-    ~fd_guard() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 // Why the open file `fd` is not a usable segment (empty string: it is). `want_size` 0 accepts any size
 // the header states, as long as the file really has it.
@@ -48,13 +38,6 @@ std::string inspect(int fd, std::size_t want_size, std::uint32_t want_version) {
     if (want_size != 0 && h.size != want_size)
         return "size " + std::to_string(h.size) + ", expected " + std::to_string(want_size);
     return {};
-}
-
-std::byte* map_fd(int fd, std::size_t size, bool read_only, const std::string& path) {
-    int prot = read_only ? PROT_READ : PROT_READ | PROT_WRITE;
-    void* p = ::mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) throw_errno(errno, "mmap " + path);
-    return static_cast<std::byte*>(p);
 }
 
 std::uint64_t unix_ms() {
@@ -114,7 +97,7 @@ segment::open_result segment::open_or_create(const std::string& path, std::size_
         if (f.fd >= 0) {
             result.reason = inspect(f.fd, size, layout_version);
             if (result.reason.empty()) {
-                result.seg = segment(path, map_fd(f.fd, size, false, path), size, false);
+                result.seg = segment(path, map_file(f.fd, size, false, path), size, false);
                 add(reinterpret_cast<segment_header*>(result.seg.base_)->generation, std::uint64_t{1},
                     std::memory_order_acq_rel);
                 return result;
@@ -136,14 +119,8 @@ segment::open_result segment::open_or_create(const std::string& path, std::size_
         if ((options.owner != static_cast<uid_t>(-1) || options.group != static_cast<gid_t>(-1)) &&
             ::fchown(f.fd, options.owner, options.group) != 0)
             throw_errno(errno, "chown " + tmp);
-        // Reserve the blocks now: on a full tmpfs a later page fault would be a SIGBUS in a worker.
-        int rc = ::posix_fallocate(f.fd, 0, static_cast<off_t>(size));
-        if (rc == EOPNOTSUPP || rc == EINVAL) {
-            if (::ftruncate(f.fd, static_cast<off_t>(size)) != 0) throw_errno(errno, "truncate " + tmp);
-        } else if (rc != 0) {
-            throw_errno(rc, "allocate " + std::to_string(size) + " bytes for " + tmp);
-        }
-        segment seg(path, map_fd(f.fd, size, false, tmp), size, false);
+        reserve_file(f.fd, size, tmp);  // on a full tmpfs a later page fault would be a SIGBUS
+        segment seg(path, map_file(f.fd, size, false, tmp), size, false);
         auto* h = reinterpret_cast<segment_header*>(seg.base_);
         h->layout_version = layout_version;
         h->header_bytes = segment_header_bytes;
@@ -171,7 +148,7 @@ segment segment::open_existing(const std::string& path, std::uint32_t layout_ver
     struct stat st {};
     if (::fstat(f.fd, &st) != 0) throw_errno(errno, "fstat " + path);
     const auto size = static_cast<std::size_t>(st.st_size);
-    return segment(path, map_fd(f.fd, size, ro, path), size, ro);
+    return segment(path, map_file(f.fd, size, ro, path), size, ro);
 }
 
 }  // namespace bulwark::shm

@@ -20,13 +20,6 @@ using cache::store;
 
 namespace {
 
-struct fixture {
-    temp_dir dir;
-    std::string path = dir.file("cache");
-    std::string note;
-    store st = store::open_or_create(path, 4 * mib, note);
-};
-
 // Runs `body` in a child that signals readiness through a pipe, then waits to be killed.
 template <class F>
 pid_t child_holding(F&& body) {

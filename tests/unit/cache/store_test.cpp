@@ -17,13 +17,6 @@ using cache::store;
 
 namespace {
 
-struct fixture {
-    temp_dir dir;
-    std::string path = dir.file("cache");
-    std::string note;
-    store st = store::open_or_create(path, 4 * mib, note);
-};
-
 void write_at(const std::string& path, off_t off, const void* p, std::size_t n) {
     int fd = ::open(path.c_str(), O_WRONLY);
     BOOST_REQUIRE(fd >= 0);

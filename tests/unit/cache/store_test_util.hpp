@@ -79,4 +79,12 @@ inline std::optional<std::string> get(const cache::store& st, std::string_view k
     return body;
 }
 
+/// A fresh 4 MiB store in its own directory.
+struct fixture {
+    temp_dir dir;
+    std::string path = dir.file("cache");
+    std::string note;
+    cache::store st = cache::store::open_or_create(path, 4 * mib, note);
+};
+
 }  // namespace store_test
