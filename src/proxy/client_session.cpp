@@ -17,7 +17,7 @@ constexpr std::size_t initial_buffer = 16 * 1024;
 
 client_session::client_session(runtime& rt, tcp_socket socket, const tcp::endpoint& peer, int listener_index)
     : rt_(rt), socket_(std::move(socket)), listener_(listener_index), gen_(rt.current()) {
-    deadline_.socket = &socket_;
+    deadline_.socket = &socket_.socket();
     rt_.deadlines().add(deadline_);
     rt_.add_session(*this);
     // TCP_NODELAY and TCP_INQ are inherited from the listening socket (Linux), and the socket arrives

@@ -13,6 +13,7 @@
 #include "core/cidr.hpp"
 #include "http/message.hpp"
 #include "limit/conn.hpp"
+#include "proxy/client_stream.hpp"
 #include "proxy/deadline.hpp"
 #include "proxy/runtime.hpp"
 
@@ -39,7 +40,7 @@ private:
     task<void> reject(int status, std::string_view why);
 
     runtime& rt_;
-    tcp_socket socket_;
+    client_stream socket_;  // plain or TLS; named as before so call sites read send_now(s_.socket_, ...)
     deadline_entry deadline_;
     int listener_;
     std::shared_ptr<generation> gen_;
