@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -104,6 +105,39 @@ struct limit {
     milliseconds block_for{600'000};
 };
 
+/// One certificate and its key, in the order given ([tls:NAME] certificate/key pairs).
+struct tls_certificate {
+    std::string certificate;
+    std::string key;
+    int certificate_line = 0;
+    int key_line = 0;
+};
+
+enum class verify_client { off, optional, require };
+
+struct tls_settings {
+    std::string name;
+    int line = 0;
+    std::vector<tls_certificate> certificates;
+    std::vector<std::string> server_names;  // lower-case; "*.example.com" matches one label
+    bool tls12 = true;
+    bool tls13 = true;
+    std::string ciphers;
+    std::string ciphersuites;
+    std::string groups;
+    milliseconds handshake_timeout{10'000};
+    std::uint64_t session_cache = 4 * 1024 * 1024;  // bytes, 0: off
+    bool session_tickets = true;
+    milliseconds ticket_key_rotation{12 * 3'600'000};
+    std::string ocsp_response;
+    int ocsp_line = 0;
+    std::string client_ca;
+    int client_ca_line = 0;
+    verify_client verify = verify_client::off;
+    std::string client_cert_header;         // empty: not sent
+    std::string client_fingerprint_header;  // empty: not sent
+};
+
 struct listener {
     std::string name;
     std::vector<endpoint> binds;
@@ -116,6 +150,9 @@ struct listener {
     std::vector<acl_rule> acl;
     unsigned max_conns_per_ip = 0;
     bool defer_accept = true;  // TCP_DEFER_ACCEPT on its listening sockets
+    std::vector<int> tls;      // indexes into config::tls; empty: plain; the first is the SNI default
+    bool redirect_https = false;
+    std::string hsts;          // Strict-Transport-Security value, empty: none
 };
 
 struct route {
@@ -139,7 +176,11 @@ struct config {
     std::vector<upstream> upstreams;
     std::vector<route> routes;
     std::vector<limit> limits;
+    std::vector<tls_settings> tls;
     log_settings log;
+    /// Certificate, key, CA and OCSP files by path, read by the master as root (tls/material) and
+    /// handed to the workers, which never open them.
+    std::map<std::string, std::string> tls_files;
 };
 
 using snapshot = std::shared_ptr<const config>;

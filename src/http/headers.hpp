@@ -25,6 +25,10 @@ struct forward_info {
     bool add_via = false;             // RFC 9110 §7.6.3 Via
     std::string_view request_id;      // X-Request-Id to add (empty: the request has one, or none wanted)
     bool upgrade = false;             // forward Upgrade and Connection: upgrade (WebSocket handshake)
+    // A TLS client's verified certificate (tls client_cert_header / client_fingerprint_header): incoming
+    // fields of these names are always removed; ours are added when the value is not empty.
+    std::string_view client_cert_header, client_cert;
+    std::string_view client_fingerprint_header, client_fingerprint;
 };
 
 /// Request head for the origin: origin-form target, HTTP/1.1, hop-by-hop and Expect removed, X-Forwarded-*.
@@ -42,6 +46,7 @@ struct response_info {
     bool client_http10 = false;
     std::string_view request_id;  // echoed as X-Request-Id unless the origin set one
     bool upgrade = false;         // a 101 to an upgrade request: keep Upgrade and Connection: upgrade
+    std::string_view hsts;        // Strict-Transport-Security to add unless the origin sent one
 };
 
 /// Response head for the client.

@@ -14,6 +14,7 @@
 #include "process/pidfile.hpp"
 #include "process/sd_notify.hpp"
 #include "process/supervisor.hpp"
+#include "tls/material.hpp"
 
 namespace bulwark::process {
 namespace {
@@ -64,8 +65,9 @@ std::string supervisor::reload() {
     std::ifstream in(opts_.config_path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    config::load_result loaded = in ? config::load_text(text.str(), opts_.config_path)
-                                    : config::load_file(opts_.config_path);
+    // Certificates and keys are read here, as root, and travel to the workers in the message.
+    config::load_result loaded = tls::with_tls_files(in ? config::load_text(text.str(), opts_.config_path)
+                                                        : config::load_file(opts_.config_path));
     std::string errors = join(loaded.errors);
     const config::snapshot next = loaded.cfg;
     identity next_id;
@@ -74,6 +76,13 @@ std::string supervisor::reload() {
     if (errors.empty() && (next->global.state_dir != cfg_->global.state_dir ||
                            next->global.shm_size != cfg_->global.shm_size))
         errors = opts_.config_path + ": state_dir and shm_size cannot change on reload (restart or upgrade)\n";
+    if (errors.empty()) {
+        std::size_t bytes = text.str().size();
+        for (const auto& [path, content] : next->tls_files) bytes += path.size() + content.size() + 8;
+        if (bytes + 4096 > max_config_message)
+            errors = opts_.config_path + ": configuration and TLS files total " + std::to_string(bytes) +
+                     " bytes, more than a reload message carries (" + std::to_string(max_config_message) + ")\n";
+    }
     std::vector<listening_socket> next_listeners;
     if (errors.empty()) {
         next_listeners = plan_listeners(*next, listeners_, why);
@@ -116,7 +125,7 @@ std::string supervisor::reload() {
         notify_systemd("READY=1\n");
         return {};
     }
-    config_update update{opts_.config_path, text.str(), handles_, {}};
+    config_update update{opts_.config_path, text.str(), handles_, {}, cfg_->tls_files};
     std::vector<int> fds;
     for (const auto& l : listeners_) {
         update.listeners.emplace_back(l.listener_index, l.address);

@@ -63,6 +63,7 @@ bool client_session::admit_connection() {
 
 task<void> client_session::run() {
     if (!admit_connection()) co_return;
+    if (gen_->tls && gen_->tls->serves(listener_) && !co_await start_tls()) co_return;
     for (;;) {
         head_status st = co_await read_head();
         if (st != head_status::ready) break;

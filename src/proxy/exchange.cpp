@@ -58,7 +58,9 @@ task<bool> exchange::run() {
     const router::match match = gen_.routers[static_cast<std::size_t>(s_.listener_)].find(req_.host, req_.target);
     route_ = match.route;
     bool keep = false;
-    if (int refusal = co_await admit(); refusal != 0) {
+    if (gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].redirect_https) {
+        keep = co_await redirect_to_https();
+    } else if (int refusal = co_await admit(); refusal != 0) {
         keep = co_await respond_error(refusal);
     } else if (match.upstream < 0) {
         keep = co_await respond_error(404);
@@ -162,7 +164,8 @@ bool exchange::discard_buffered_body() {
 
 http::forward_info exchange::forwarding(const server_target& server) const {
     const auto& l = gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)];
-    http::forward_info fwd{{s_.address_, s_.address_len_}, "http", server.text};
+    http::forward_info fwd{{s_.address_, s_.address_len_}, s_.socket_.is_tls() ? "https" : "http", server.text};
+    s_.add_client_certificate(fwd);
     for (const auto& range : l.trusted_proxies)
         if (range.contains(s_.peer_)) fwd.trusted_client = true;
     fwd.add_forwarded = l.forwarded;

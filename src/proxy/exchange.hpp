@@ -70,6 +70,7 @@ private:
     /// Skips a request body that is already entirely in the buffer, so the connection can stay open.
     bool discard_buffered_body();
     task<bool> respond_error(int status);
+    task<bool> redirect_to_https();  // proxy/https_redirect.cpp
     void log_upstream_error(const server_target& server, std::string_view what, const error_code& ec);
     void log_access();
     void count_request();

@@ -53,6 +53,7 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
                     mode == http::response_body_mode::close_delimited;
     status_ = res.status;
     http::response_info info{mode, close_client_, http10, request_id_, res.status == 101};
+    info.hsts = gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].hsts;
     http::write_client_response(res, info, s_.out_);
     if (res.status == 101) {
         error_code ec = co_await send_to_client(s_.out_.data(), s_.out_.size(), nullptr, 0);

@@ -3,6 +3,8 @@
 
 #include <sys/random.h>
 
+#include "core/log.hpp"
+
 namespace bulwark::proxy {
 namespace {
 // Backends commonly close idle keep-alive connections after 60 s or more; closing ours first avoids
@@ -47,6 +49,12 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         gen->listener_counters.push_back(shared_ ? shared_->counters().find("listener:" + l.name) : shm::counter_table::npos);
     for (const auto& r : cfg->routes)
         gen->route_counters.push_back(shared_ ? shared_->counters().find("route:" + r.name) : shm::counter_table::npos);
+    if (!cfg->tls.empty()) {
+        // The master built the same contexts from the same bytes before accepting the configuration.
+        std::vector<config::diagnostic> errors;
+        gen->tls = tls::server_contexts::build(cfg, errors);
+        for (const auto& d : errors) BW_LOG(error, "TLS context: %s", d.text().c_str());
+    }
     gen->cfg = std::move(cfg);
     return gen;
 }

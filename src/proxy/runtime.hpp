@@ -19,6 +19,7 @@
 #include "proxy/router.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "shm/shared_state.hpp"
+#include "tls/server_context.hpp"
 
 namespace bulwark::proxy {
 
@@ -49,6 +50,7 @@ struct generation {
     std::vector<router> routers;  // one per listener
     std::vector<std::uint32_t> listener_counters;  // rows in the shared counter table (npos: none)
     std::vector<std::uint32_t> route_counters;
+    std::shared_ptr<const tls::server_contexts> tls;  // null: no [tls:NAME] in this snapshot
 };
 
 /// Fixed-size byte buffers recycled per worker so relays allocate nothing once warm. Held only while
