@@ -96,7 +96,7 @@ constexpr std::array key_table{
              "a [tls:NAME] terminating TLS on this listener; repeat for SNI, the first is the default"},
     key_spec{"listener", "redirect_https", choice, "off", "on|off", false, false,
              "answer every request on this (plain) listener with 308 to the same URL on https"},
-    key_spec{"listener", "hsts", text, "", "max-age=N[; includeSubDomains]", false, false,
+    key_spec{"listener", "hsts", phrase, "", "max-age=N[; includeSubDomains]", false, false,
              "Strict-Transport-Security value added to responses on this TLS listener"},
     // [upstream:NAME]
     key_spec{"upstream", "server", server, "", "weight=1..1000 max_conns=N backup", true, true,
