@@ -178,16 +178,6 @@ task<error_code> client_stream::tls_send_rest(gather g) {
 }
 
 // proxy/io entry points for a client stream.
-bool send_now(client_stream& s, gather& g, error_code& ec) {
-    if (!s.is_tls()) return send_now(s.socket(), g, ec);
-    return s.tls_send_now(g, ec);
-}
-
-task<error_code> send_rest(client_stream& s, gather g) {
-    if (!s.is_tls()) return send_rest(s.socket(), g);
-    return s.tls_send_rest(g);
-}
-
 task<error_code> send_all(client_stream& s, gather g) {
     error_code ec;
     if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);

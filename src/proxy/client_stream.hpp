@@ -7,12 +7,11 @@
 #include <cstddef>
 
 #include "core/asio.hpp"
+#include "proxy/io.hpp"
 
 struct ssl_st;
 
 namespace bulwark::proxy {
-
-struct gather;
 
 class client_stream {
 public:
@@ -59,5 +58,15 @@ private:
     std::uint64_t burst_bytes_ = 0; // bytes written since the connection was last idle (record sizing)
     std::int64_t last_write_ms_ = 0;
 };
+
+// proxy/io's four for the client side. Plain streams take the socket path inline: one null test more.
+inline bool send_now(client_stream& s, gather& g, error_code& ec) {
+    return s.is_tls() ? s.tls_send_now(g, ec) : send_now(s.socket(), g, ec);
+}
+inline task<error_code> send_rest(client_stream& s, gather g) {
+    return s.is_tls() ? s.tls_send_rest(g) : send_rest(s.socket(), g);
+}
+task<error_code> send_all(client_stream& s, gather g);
+task<error_code> read_some(client_stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
 
 }  // namespace bulwark::proxy

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "core/log.hpp"
+#include "shm/atomic.hpp"
 #include "shm/segment.hpp"
 
 namespace bulwark::tls {
@@ -109,6 +110,19 @@ void open_shared_table(const config::config& cfg, std::string& notes) {
     table_ = shm::tls_table::open_or_format(segment_->area(0, segment_->data_size()), reason);
     if (!reason.empty()) notes += "TLS session table formatted: " + reason + "\n";
     if (!table_->has_keys()) table_->publish_key(fresh_key(), std::time(nullptr));
+}
+
+bool read_handshake_counts(const std::string& state_dir, handshake_counts& out) {
+    try {
+        auto seg = shm::segment::open_existing(state_dir + "/tls.shm", tls_segment_version, shm::segment_access::read_only);
+        const auto* h = reinterpret_cast<const shm::tls_table_header*>(seg.data());
+        if (h->magic != shm::tls_table_magic) return false;
+        auto& m = const_cast<shm::tls_table_header&>(*h);
+        out = {shm::load(m.handshakes), shm::load(m.resumed), shm::load(m.failed), shm::load(m.timed_out)};
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 shm::tls_table* shared_table() { return table_ ? &*table_ : nullptr; }

@@ -23,6 +23,12 @@ shm::tls_table* shared_table();
 /// Master, from its loop: a fresh ticket key once the shortest ticket_key_rotation has passed.
 void rotate_ticket_keys_if_due(const config::config& cfg);
 
+struct handshake_counts {
+    std::uint64_t handshakes = 0, resumed = 0, failed = 0, timed_out = 0;
+};
+/// `bulwark -s status`: the counters of a running bulwark's tls.shm (false when there is none).
+bool read_handshake_counts(const std::string& state_dir, handshake_counts& out);
+
 /// Tickets (keys from the shared table) and the shared session cache for one context.
 void configure_resumption(ssl_ctx_st* ctx, const config::tls_settings& t);
 

@@ -97,6 +97,13 @@ BOOST_AUTO_TEST_CASE(garbage_and_stalled_handshakes_are_closed_and_the_worker_se
     BOOST_TEST(bw.worker_pids().size() == 1u);
     auto again = curl(bw.port());
     BOOST_TEST(has(again.out, "HTTP/1.1 200"), again.out);
+    auto status = bw.run({"-c", bw.config_path(), "-s", "status"}, 10s);
+    auto row = status.out.substr(status.out.find("\nTLS ") + 1);
+    unsigned long handshakes = 0, resumed = 0, failed = 0, timed_out = 0;
+    BOOST_TEST(std::sscanf(row.c_str(), "TLS %lu %lu %lu %lu", &handshakes, &resumed, &failed, &timed_out) == 4, status.out);
+    BOOST_TEST(handshakes == 2u, status.out);
+    BOOST_TEST(failed >= 1u, "the plain request is counted: " << status.out);
+    BOOST_TEST(timed_out == 2u, "the silent and the truncated handshakes: " << status.out);
 }
 
 BOOST_AUTO_TEST_CASE(plain_listener_with_redirect_https_answers_308_to_the_https_url) {
