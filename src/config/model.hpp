@@ -54,6 +54,7 @@ struct server {
     unsigned weight = 1;
     unsigned max_conns = 0;  // 0: no limit
     bool backup = false;     // used only when every other server is down
+    bool tls = false;        // connect with TLS (the upstream's tls_* keys)
 };
 
 enum class balance_kind { round_robin, least_conn, ip_hash, hash, random_two };
@@ -86,6 +87,14 @@ struct upstream {
     unsigned max_fails = 1;
     milliseconds fail_timeout{10'000};
     milliseconds slow_start{0};
+    // TLS to servers marked `tls`. The CA file (or the system bundle) and the client pair are read by
+    // the master (config::tls_files) like the listener side's files.
+    std::string tls_ca;  // empty: the system store
+    int tls_ca_line = 0;
+    std::string tls_sni;  // also the name verified; empty: no SNI, the server's IP address is verified
+    bool tls_verify = true;
+    std::string tls_certificate, tls_key;
+    int tls_certificate_line = 0, tls_key_line = 0;
 };
 
 struct acl_rule {

@@ -311,6 +311,14 @@ private:
         u.max_fails = static_cast<unsigned>(*parse_uint(v("max_fails")));
         u.fail_timeout = *parse_duration(v("fail_timeout"));
         u.slow_start = *parse_duration(v("slow_start"));
+        u.tls_verify = v("tls_verify") == "on";
+        u.tls_sni = v("tls_sni");
+        if (const raw_entry* e = entry_of(g, "tls_ca")) u.tls_ca = resolve_path(e->value), u.tls_ca_line = e->line;
+        if (const raw_entry* e = entry_of(g, "tls_certificate"))
+            u.tls_certificate = resolve_path(e->value), u.tls_certificate_line = e->line;
+        if (const raw_entry* e = entry_of(g, "tls_key")) u.tls_key = resolve_path(e->value), u.tls_key_line = e->line;
+        if (u.tls_certificate.empty() != u.tls_key.empty())
+            error(g.line, "[upstream:" + u.name + "] needs both tls_certificate and tls_key, or neither");
         bool any_primary = false;
         for (const auto& srv : u.servers) any_primary |= !srv.backup;
         if (!u.servers.empty() && !any_primary) error(g.line, "[upstream:" + u.name + "] has only backup servers");

@@ -14,7 +14,7 @@
 #include "http/headers.hpp"
 #include "http/message.hpp"
 #include "limit/conn.hpp"
-#include "proxy/client_stream.hpp"
+#include "proxy/stream.hpp"
 #include "proxy/deadline.hpp"
 #include "proxy/runtime.hpp"
 
@@ -44,7 +44,7 @@ private:
     void add_client_certificate(http::forward_info& fwd) const;
 
     runtime& rt_;
-    client_stream socket_;  // plain or TLS; named as before so call sites read send_now(s_.socket_, ...)
+    stream socket_;  // plain or TLS; named as before so call sites read send_now(s_.socket_, ...)
     deadline_entry deadline_;
     int listener_;
     std::shared_ptr<generation> gen_;

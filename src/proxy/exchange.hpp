@@ -71,6 +71,7 @@ private:
     bool discard_buffered_body();
     task<bool> respond_error(int status);
     task<bool> redirect_to_https();  // proxy/https_redirect.cpp
+    task<bool> start_upstream_tls(server_target& server, upstream_conn& conn);  // proxy/upstream_tls.cpp
     void log_upstream_error(const server_target& server, std::string_view what, const error_code& ec);
     void log_access();
     void count_request();

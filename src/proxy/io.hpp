@@ -11,7 +11,7 @@
 
 namespace bulwark::proxy {
 
-class client_stream;
+class stream;
 
 /// Up to four buffers written with one gather call.
 struct gather {
@@ -40,7 +40,7 @@ task<error_code> send_all(tcp_socket& s, gather g);
 /// Reads at least one byte; returns timed_out when the deadline closed the socket. Hot paths inline
 /// the read instead (co_await s.async_read_some, then timed_out_if()) to save a coroutine frame.
 task<error_code> read_some(tcp_socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
-// The same four for the client side, plain or TLS, are declared in proxy/client_stream.hpp.
+// The same four for the client side, plain or TLS, are declared in proxy/stream.hpp.
 
 inline void timed_out_if(const deadline_entry& d, error_code& ec) {
     if (d.expired) ec = asio::error::timed_out;

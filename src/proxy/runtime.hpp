@@ -20,6 +20,7 @@
 #include "proxy/upstream_pool.hpp"
 #include "shm/shared_state.hpp"
 #include "tls/server_context.hpp"
+#include "tls/upstream_context.hpp"
 
 namespace bulwark::proxy {
 
@@ -28,6 +29,8 @@ struct server_target {
     std::string text;  // "127.0.0.1:9001", for logs
     server_pool* pool;
     shm::backend_handle shared;  // state shared by all workers (invalid: not tracked)
+    const tls::upstream_context* tls = nullptr;  // server = ... tls: the upstream's client context
+    std::string host;  // the numeric address alone, verified when the upstream sets no tls_sni
 };
 
 struct upstream_target {
@@ -38,6 +41,7 @@ struct upstream_target {
     std::vector<server_live> live;      // scratch for the picker, refreshed from shared state per pick
     std::time_t all_down_logged = 0;    // at most one "every server is down" line per second
     bool needs_active = false;          // the picker reads active counts (least_conn, random_two, max_conns)
+    std::shared_ptr<const tls::upstream_context> tls;  // null: no server marked tls
 };
 
 /// What one config snapshot means to a worker; requests hold it for their whole life.

@@ -9,12 +9,14 @@
 
 #include "core/asio.hpp"
 #include "proxy/deadline.hpp"
+#include "proxy/stream.hpp"
+#include "tls/upstream_context.hpp"
 
 namespace bulwark::proxy {
 
 struct upstream_conn {
-    explicit upstream_conn(asio::io_context& io) : socket(io.get_executor()) { deadline.socket = &socket; }
-    tcp_socket socket;
+    explicit upstream_conn(asio::io_context& io) : socket(io) { deadline.socket = &socket.socket(); }
+    stream socket;  // plain or TLS (server = ... tls)
     deadline_entry deadline;
     time_point idle_since{};
     bool reused = false;
@@ -41,6 +43,8 @@ public:
     void expire(time_point now, std::chrono::milliseconds max_idle_time);
     void set_max_idle(unsigned n) { max_idle_ = n; }
     std::size_t idle() const { return idle_.size(); }
+    /// The latest TLS session with this server, resumed by the next connection.
+    tls::session_slot& tls_session() { return tls_session_; }
 
 private:
     void watch(upstream_conn& c);
@@ -50,6 +54,7 @@ private:
     std::vector<std::unique_ptr<upstream_conn>> idle_;  // back = most recently used
     unsigned max_idle_;
     std::uint64_t next_token_ = 0;
+    tls::session_slot tls_session_;
 };
 
 }  // namespace bulwark::proxy

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tls/server_context.hpp"
+#include "tls/upstream_context.hpp"
 
 namespace bulwark::tls {
 namespace {
@@ -26,7 +27,10 @@ bool read_file(const std::string& path, std::string& out, std::string& why) {
 }  // namespace
 
 config::load_result with_tls_files(config::load_result loaded) {
-    if (!loaded.cfg || loaded.cfg->tls.empty()) return loaded;
+    if (!loaded.cfg) return loaded;
+    bool upstream_files = false;
+    for (const auto& u : loaded.cfg->upstreams) upstream_files |= !u.tls_ca.empty() || !u.tls_certificate.empty();
+    if (loaded.cfg->tls.empty() && !upstream_files) return loaded;
     auto cfg = std::make_shared<config::config>(*loaded.cfg);
     std::vector<config::diagnostic> errors;
     auto want = [&](const std::string& key, const std::string& path, int line) {
@@ -43,7 +47,14 @@ config::load_result with_tls_files(config::load_result loaded) {
         want("client_ca", t.client_ca, t.client_ca_line);
         want("ocsp_response", t.ocsp_response, t.ocsp_line);
     }
+    for (const auto& u : cfg->upstreams) {
+        want("tls_ca", u.tls_ca, u.tls_ca_line);
+        want("tls_certificate", u.tls_certificate, u.tls_certificate_line);
+        want("tls_key", u.tls_key, u.tls_key_line);
+    }
     if (errors.empty()) server_contexts::build(cfg, errors);
+    for (const auto& u : cfg->upstreams)
+        if (errors.empty() && (!u.tls_ca.empty() || !u.tls_certificate.empty())) upstream_context::build(*cfg, u, errors);
     if (!errors.empty()) return {nullptr, std::move(errors)};
     return {cfg, {}};
 }

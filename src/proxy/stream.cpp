@@ -1,8 +1,8 @@
-// proxy/client_stream: TLS reads and writes on the non-blocking fd. Writes coalesce a gather (head +
+// proxy/stream: TLS reads and writes on the non-blocking fd. Writes coalesce a gather (head +
 // body) into full records through one scratch buffer and size records dynamically: small records
 // right after idle (the first bytes of a response reach the browser in the first TCP round trip),
 // 16 KiB ones once a burst is under way.
-#include "proxy/client_stream.hpp"
+#include "proxy/stream.hpp"
 
 #include <time.h>
 
@@ -44,17 +44,34 @@ void consume(gather& g, std::size_t n) {
 
 }  // namespace
 
-client_stream::~client_stream() {
-    if (ssl_) SSL_free(ssl_);
+stream::~stream() {
+    if (!ssl_) return;
+    // A connection that ends without close_notify marks its session not resumable (OpenSSL's
+    // ssl_clear_bad_session): a clean one says goodbye first, so its session stays usable.
+    if (shutdown_ok_) {
+        ERR_clear_error();
+        SSL_shutdown(ssl_);
+    }
+    SSL_free(ssl_);
 }
 
-void client_stream::attach_tls(ssl_st* ssl) {
+void stream::attach_tls(ssl_st* ssl, bool server_end) {
     ssl_ = ssl;
     SSL_set_fd(ssl_, socket_.native_handle());
-    SSL_set_accept_state(ssl_);
+    if (server_end) SSL_set_accept_state(ssl_);
+    else SSL_set_connect_state(ssl_);
 }
 
-void client_stream::close(error_code& ec) {
+void stream::shutdown(tcp::socket::shutdown_type what, error_code& ec) {
+    if (ssl_ && shutdown_ok_ && what != tcp::socket::shutdown_receive) {
+        ERR_clear_error();
+        SSL_shutdown(ssl_);
+        shutdown_ok_ = false;
+    }
+    socket_.shutdown(what, ec);
+}
+
+void stream::close(error_code& ec) {
     if (ssl_ && shutdown_ok_) {
         // close_notify is a courtesy (RFC 8446 §6.1): one non-blocking attempt, no wait for the peer's.
         ERR_clear_error();
@@ -64,7 +81,7 @@ void client_stream::close(error_code& ec) {
     socket_.close(ec);
 }
 
-client_stream::want client_stream::map_result(int ret, error_code& ec) {
+stream::want stream::map_result(int ret, error_code& ec) {
     int err = SSL_get_error(ssl_, ret);
     switch (err) {
     case SSL_ERROR_WANT_READ: return want::read;
@@ -87,7 +104,7 @@ client_stream::want client_stream::map_result(int ret, error_code& ec) {
     return want::none;
 }
 
-task<error_code> client_stream::handshake() {
+task<error_code> stream::handshake() {
     error_code ec;
     for (;;) {
         ERR_clear_error();
@@ -104,7 +121,7 @@ task<error_code> client_stream::handshake() {
     }
 }
 
-task<std::size_t> client_stream::tls_read_some(char* p, std::size_t n, error_code& ec) {
+task<std::size_t> stream::tls_read_some(char* p, std::size_t n, error_code& ec) {
     for (;;) {
         ec = {};
         std::size_t got = 0;
@@ -119,11 +136,11 @@ task<std::size_t> client_stream::tls_read_some(char* p, std::size_t n, error_cod
     }
 }
 
-std::size_t client_stream::record_limit() {
+std::size_t stream::record_limit() {
     return burst_bytes_ < small_record_burst ? small_record : full_record;
 }
 
-bool client_stream::tls_send_now(gather& g, error_code& ec) {
+bool stream::tls_send_now(gather& g, error_code& ec) {
     if (blocked_on_ == want::none) {
         // A new write (not the retry of a blocked one): after a pause, start with small records again.
         std::int64_t now = coarse_ms();
@@ -163,7 +180,7 @@ bool client_stream::tls_send_now(gather& g, error_code& ec) {
     return true;
 }
 
-task<error_code> client_stream::tls_send_rest(gather g) {
+task<error_code> stream::tls_send_rest(gather g) {
     error_code ec;
     while (blocked_on_ != want::none) {
         co_await socket_.async_wait(blocked_on_ == want::read ? tcp_socket::wait_read : tcp_socket::wait_write,
@@ -178,13 +195,13 @@ task<error_code> client_stream::tls_send_rest(gather g) {
 }
 
 // proxy/io entry points for a client stream.
-task<error_code> send_all(client_stream& s, gather g) {
+task<error_code> send_all(stream& s, gather g) {
     error_code ec;
     if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);
     co_return ec;
 }
 
-task<error_code> read_some(client_stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got) {
+task<error_code> read_some(stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got) {
     error_code ec;
     got = co_await s.async_read_some(drained_buffer(p, n), asio::redirect_error(use_task, ec));
     if (d.expired) ec = asio::error::timed_out;

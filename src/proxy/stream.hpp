@@ -1,4 +1,4 @@
-// proxy/client_stream: the client side of a connection, plain TCP or TLS on the same non-blocking fd.
+// proxy/stream: one side of a proxied connection (client or backend), plain TCP or TLS on one fd.
 // Plain costs one null test per operation (no virtual call); TLS runs OpenSSL directly on the fd
 // (SSL_set_fd) and waits for readiness with async_wait on WANT_READ/WANT_WRITE, as nginx does, so the
 // inline write_some fast path of proxy/io keeps its shape for both.
@@ -13,27 +13,39 @@ struct ssl_st;
 
 namespace bulwark::proxy {
 
-class client_stream {
+class stream {
 public:
-    explicit client_stream(tcp_socket socket) : socket_(std::move(socket)) {}
-    client_stream(const client_stream&) = delete;
-    client_stream& operator=(const client_stream&) = delete;
-    ~client_stream();
+    using read_token = asio::redirect_error_t<std::decay_t<decltype(use_task)>>;
+
+    explicit stream(tcp_socket socket) : socket_(std::move(socket)) {}
+    explicit stream(asio::io_context& io) : socket_(io.get_executor()) {}
+    stream(const stream&) = delete;
+    stream& operator=(const stream&) = delete;
+    ~stream();
 
     tcp_socket& socket() { return socket_; }
     bool is_tls() const { return ssl_ != nullptr; }
     ssl_st* ssl() const { return ssl_; }
 
-    /// Makes this a TLS stream (server side); takes ownership of `ssl`.
-    void attach_tls(ssl_st* ssl);
+    /// Makes this a TLS stream, server (client side of the proxy) or client (backend side) end;
+    /// takes ownership of `ssl`.
+    void attach_tls(ssl_st* ssl, bool server_end = true);
     /// Runs the TLS handshake; the caller's armed deadline bounds it (the wait ends operation_aborted).
     task<error_code> handshake();
 
     void cancel(error_code& ec) { socket_.cancel(ec); }
+    /// A TLS stream sends close_notify (its half-close) before the TCP shutdown.
+    void shutdown(tcp::socket::shutdown_type what, error_code& ec);
+
+    // The socket's own, for the backend side.
+    task<void> async_connect(const tcp::endpoint& ep, read_token token) { return socket_.async_connect(ep, token); }
+    template <class Option>
+    void set_option(const Option& o, error_code& ec) { socket_.set_option(o, ec); }
+    void non_blocking(bool on, error_code& ec) { socket_.non_blocking(on, ec); }
+    int native_handle() { return socket_.native_handle(); }
     /// Sends close_notify once (non-blocking, best effort) and closes the socket.
     void close(error_code& ec);
 
-    using read_token = asio::redirect_error_t<std::decay_t<decltype(use_task)>>;
     /// Same shape as the socket's: plain reads go to Asio's operation (drained_buffer), TLS reads to
     /// SSL_read with readiness waits.
     task<std::size_t> async_read_some(const drained_buffer& b, read_token token) {
@@ -60,13 +72,13 @@ private:
 };
 
 // proxy/io's four for the client side. Plain streams take the socket path inline: one null test more.
-inline bool send_now(client_stream& s, gather& g, error_code& ec) {
+inline bool send_now(stream& s, gather& g, error_code& ec) {
     return s.is_tls() ? s.tls_send_now(g, ec) : send_now(s.socket(), g, ec);
 }
-inline task<error_code> send_rest(client_stream& s, gather g) {
+inline task<error_code> send_rest(stream& s, gather g) {
     return s.is_tls() ? s.tls_send_rest(g) : send_rest(s.socket(), g);
 }
-task<error_code> send_all(client_stream& s, gather g);
-task<error_code> read_some(client_stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
+task<error_code> send_all(stream& s, gather g);
+task<error_code> read_some(stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
 
 }  // namespace bulwark::proxy
