@@ -63,7 +63,8 @@ bool client_session::admit_connection() {
 
 task<void> client_session::run() {
     if (!admit_connection()) co_return;
-    if (gen_->tls && gen_->tls->serves(listener_) && !co_await start_tls()) co_return;
+    // Fail closed: a TLS listener never serves plain HTTP, even when its contexts could not be built.
+    if (!gen_->cfg->listeners[static_cast<std::size_t>(listener_)].tls.empty() && !co_await start_tls()) co_return;
     for (;;) {
         head_status st = co_await read_head();
         if (st != head_status::ready) break;

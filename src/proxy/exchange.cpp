@@ -105,7 +105,7 @@ task<std::unique_ptr<upstream_conn>> exchange::connect(server_target& server) {
     conn->socket.set_option(tcp::no_delay(true), ec);
     conn->socket.non_blocking(true, ec);
     report_bytes_left(conn->socket.native_handle());
-    if (server.tls && !co_await start_upstream_tls(server, *conn)) co_return nullptr;
+    if (server.needs_tls && !co_await start_upstream_tls(server, *conn)) co_return nullptr;
     co_return conn;
 }
 

@@ -53,6 +53,7 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         }
         for (std::size_t si = 0; si < u.servers.size(); ++si) {
             servers[si].host = u.servers[si].address.host;
+            servers[si].needs_tls = u.servers[si].tls;
             if (u.servers[si].tls) servers[si].tls = tls_ctx.get();
         }
         std::vector<server_live> live(servers.size());

@@ -29,7 +29,8 @@ struct server_target {
     std::string text;  // "127.0.0.1:9001", for logs
     server_pool* pool;
     shm::backend_handle shared;  // state shared by all workers (invalid: not tracked)
-    const tls::upstream_context* tls = nullptr;  // server = ... tls: the upstream's client context
+    bool needs_tls = false;                      // server = ... tls
+    const tls::upstream_context* tls = nullptr;  // its upstream's client context (null: could not be built)
     std::string host;  // the numeric address alone, verified when the upstream sets no tls_sni
 };
 

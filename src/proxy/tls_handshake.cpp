@@ -13,10 +13,11 @@ namespace bulwark::proxy {
 
 task<bool> client_session::start_tls() {
     tls_ = gen_->tls;
-    ssl_st* ssl = tls_->new_connection(listener_);
     const auto& name = gen_->cfg->listeners[static_cast<std::size_t>(listener_)].name;
+    ssl_st* ssl = tls_ && tls_->serves(listener_) ? tls_->new_connection(listener_) : nullptr;
     if (!ssl) {
-        BW_LOG(error, "client %s: no memory for a TLS connection on listener \"%s\"", address_, name.c_str());
+        BW_LOG(error, "client %s: no TLS context for listener \"%s\" (see the error log at the last reload)", address_,
+               name.c_str());
         co_return false;
     }
     socket_.attach_tls(ssl);

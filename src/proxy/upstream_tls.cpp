@@ -11,10 +11,11 @@
 namespace bulwark::proxy {
 
 task<bool> exchange::start_upstream_tls(server_target& server, upstream_conn& conn) {
-    ssl_st* ssl = server.tls->new_connection(server.host, server.pool->tls_session());
+    // Fail closed: a server marked tls never gets a plain request, even without a context.
+    ssl_st* ssl = server.tls ? server.tls->new_connection(server.host, server.pool->tls_session()) : nullptr;
     if (!ssl) {
         status_ = 502;
-        log_upstream_error(server, "no memory for a TLS connection", {});
+        log_upstream_error(server, "no TLS context for this server (see the error log at the last reload)", {});
         co_return false;
     }
     conn.socket.attach_tls(ssl, false);
