@@ -187,7 +187,7 @@ constexpr std::array key_table{
     key_spec{"tls", "ticket_key_rotation", duration, "12h", "", false, false,
              "how often the master makes a new ticket key (the previous one still decrypts); the shortest wins"},
     key_spec{"tls", "ocsp_response", path, "", "", false, false,
-             "DER OCSP response stapled to handshakes; refreshed by the operator, re-read on reload"},
+             "DER OCSP response about the first certificate, stapled; refreshed by the operator, re-read on reload"},
     key_spec{"tls", "client_ca", path, "", "", false, false,
              "PEM CA certificates that client certificates must chain to (with verify_client)"},
     key_spec{"tls", "verify_client", choice, "off", "off|optional|require", false, false,

@@ -70,7 +70,10 @@ std::shared_ptr<const server_contexts> server_contexts::build(const config::snap
 }
 
 server_contexts::~server_contexts() {
-    for (auto& e : entries_) SSL_CTX_free(e.ctx);
+    for (auto& e : entries_) {
+        SSL_CTX_free(e.ctx);
+        X509_free(e.ocsp_for);
+    }
 }
 
 bool server_contexts::build_one(const config::config& cfg, std::size_t index, std::vector<config::diagnostic>& errors) {
@@ -111,6 +114,7 @@ bool server_contexts::build_one(const config::config& cfg, std::size_t index, st
         X509* leaf = PEM_read_bio_X509_AUX(cb.b, nullptr, nullptr, nullptr);
         if (!leaf) return fail(c.certificate_line, "certificate = " + c.certificate + ": no PEM certificate: " + openssl_reason());
         bool used = SSL_CTX_use_certificate(ctx, leaf) == 1;
+        if (used && !entries_.back().ocsp_for) entries_.back().ocsp_for = X509_dup(leaf);  // the first one
         X509_free(leaf);
         if (!used) return fail(c.certificate_line, "certificate = " + c.certificate + ": " + openssl_reason());
         while (X509* chain = PEM_read_bio_X509(cb.b, nullptr, nullptr, nullptr)) SSL_CTX_add0_chain_cert(ctx, chain);
@@ -225,7 +229,9 @@ int server_contexts::on_servername(ssl_st* ssl, int*, void* arg) {
 
 int server_contexts::on_status(ssl_st* ssl, void* arg) {
     const auto* e = static_cast<const entry*>(arg);
-    if (e->ocsp.empty()) return SSL_TLSEXT_ERR_NOACK;
+    // The response is about the first certificate: an RSA client of an ECDSA + RSA section gets none.
+    X509* served = SSL_get_certificate(ssl);
+    if (e->ocsp.empty() || !served || !e->ocsp_for || X509_cmp(served, e->ocsp_for) != 0) return SSL_TLSEXT_ERR_NOACK;
     auto* copy = static_cast<unsigned char*>(OPENSSL_malloc(e->ocsp.size()));  // OpenSSL frees it
     if (!copy) return SSL_TLSEXT_ERR_NOACK;
     std::memcpy(copy, e->ocsp.data(), e->ocsp.size());

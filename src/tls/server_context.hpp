@@ -13,6 +13,7 @@
 
 struct ssl_st;
 struct ssl_ctx_st;
+struct x509_st;
 
 namespace bulwark::tls {
 
@@ -39,7 +40,8 @@ private:
     struct entry {
         ssl_ctx_st* ctx = nullptr;
         const config::tls_settings* settings = nullptr;
-        std::string ocsp;  // DER, empty: no stapling
+        std::string ocsp;            // DER, empty: no stapling
+        x509_st* ocsp_for = nullptr;  // the certificate it is about (the section's first)
     };
     bool build_one(const config::config& cfg, std::size_t index, std::vector<config::diagnostic>& errors);
     int select(int listener, std::string_view host) const;

@@ -106,6 +106,20 @@ BOOST_AUTO_TEST_CASE(garbage_and_stalled_handshakes_are_closed_and_the_worker_se
     BOOST_TEST(timed_out == 2u, "the silent and the truncated handshakes: " << status.out);
 }
 
+BOOST_AUTO_TEST_CASE(ocsp_response_is_stapled_for_clients_that_ask) {
+    origin o("a");
+    bulwark_process bw;
+    bw.start(tls_options(o.address(), 1, "ocsp_response = " + pki::get().path("a_ec.ocsp") + "\n"));
+    auto r = s_client(bw.port(), "-servername a.test -status -sigalgs ECDSA+SHA256", get_close);
+    BOOST_TEST(has(r.out, "OCSP Response Status: successful"), r.out);
+    BOOST_TEST(has(r.out, "Cert Status: good"), r.out);
+    auto plain = s_client(bw.port(), "-servername a.test", get_close);
+    BOOST_TEST(!has(plain.out, "OCSP Response Status"), "only clients that ask get it");
+    auto rsa = s_client(bw.port(), "-servername a.test -status -tls1_2 -sigalgs RSA-PSS+SHA256", get_close);
+    BOOST_TEST(has(rsa.out, "Server public key is 2048 bit"), rsa.out);
+    BOOST_TEST(has(rsa.out, "OCSP response: no response sent"), "the response is about the ECDSA certificate: " << rsa.out);
+}
+
 BOOST_AUTO_TEST_CASE(plain_listener_with_redirect_https_answers_308_to_the_https_url) {
     bulwark_process bw;
     config_options opts;

@@ -1,6 +1,6 @@
 // tls/tls_fixture: a throw-away PKI made with the openssl CLI once per test run (a local CA, ECDSA
 // P-256 and RSA leaves for a.test, an ECDSA leaf for b.test, a second a.test leaf for reloads, a client
-// certificate, a TLS origin's), plus helpers that run `openssl s_client` and curl against a started bulwark.
+// certificate, a TLS origin's, an OCSP response for the a.test ECDSA leaf), plus helpers that run `openssl s_client` and curl against a started bulwark.
 // No private key is committed: everything lives in a temporary directory removed at exit.
 #pragma once
 
@@ -42,6 +42,9 @@ private:
             "leaf a_new 'ec -pkeyopt ec_paramgen_curve:P-256' '/CN=a.test/O=renewed' 'DNS:a.test'\n"
             "leaf origin 'ec -pkeyopt ec_paramgen_curve:P-256' '/CN=origin' 'IP:127.0.0.1,DNS:origin.test'\n"
             "leaf client 'ec -pkeyopt ec_paramgen_curve:P-256' '/CN=client one/O=bulwark tests' 'DNS:client'\n"
+            "printf 'V\\t301231235959Z\\t\\t%s\\tunknown\\t/CN=a.test\\n' $(openssl x509 -in a_ec.pem -noout -serial | cut -d= -f2) > index.txt\n"
+            "openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -issuer ca.pem -cert a_ec.pem"
+            " -respout a_ec.ocsp -ndays 1 >/dev/null 2>&1\n"
             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other_ca.key -out other_ca.pem"
             " -days 2 -subj '/CN=other CA' 2>/dev/null\n";
         auto r = sh(script, std::chrono::seconds(60));
