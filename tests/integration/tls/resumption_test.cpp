@@ -1,5 +1,6 @@
 // tls/resumption: a session made on one worker resumes on another, by ticket (keys in shared memory)
-// and by session id (the shared session cache), and a ticket survives one ticket key rotation.
+// and by session id (the shared session cache); a ticket survives one ticket key rotation; both survive
+// a reload and a live upgrade (tls.shm is mapped again by path).
 #include <boost/test/unit_test.hpp>
 
 #include <set>
@@ -76,6 +77,31 @@ BOOST_AUTO_TEST_CASE(ticket_issued_before_a_key_rotation_still_resumes_after_it)
     auto stale = s_client(bw.port(), "-servername a.test -tls1_3 -sess_in " + session, get_close);
     BOOST_TEST(has(stale.out, "New,"), "a ticket older than two rotations makes a full handshake: " << stale.out);
     BOOST_TEST(has(stale.out, "HTTP/1.1 200"), stale.out);
+}
+
+BOOST_AUTO_TEST_CASE(tickets_and_cached_sessions_survive_a_reload_and_a_live_upgrade) {
+    child_subreaper reaper;  // the new master outlives the old one, our child
+    origin o("a");
+    bulwark_process bw;
+    bw.start(tls_options(o.address(), 2));
+    const std::string ticket = bw.file("t.sess"), id = bw.file("id.sess");
+    const std::string by_ticket = "-servername a.test -tls1_3", by_id = "-servername a.test -tls1_2 -no_ticket";
+    BOOST_TEST_REQUIRE(has(s_client(bw.port(), by_ticket + " -sess_out " + ticket, get_close).out, "New,"));
+    BOOST_TEST_REQUIRE(has(s_client(bw.port(), by_id + " -sess_out " + id, get_close).out, "New,"));
+
+    auto reload = bw.run({"-c", bw.config_path(), "-s", "reload"}, 30s);
+    BOOST_TEST_REQUIRE(reload.exit_code == 0, reload.out << reload.err);
+    BOOST_TEST(has(s_client(bw.port(), by_ticket + " -sess_in " + ticket, get_close).out, "Reused,"), "ticket after reload");
+    BOOST_TEST(has(s_client(bw.port(), by_id + " -sess_in " + id, get_close).out, "Reused,"), "session id after reload");
+
+    auto upgrade = bw.run({"-c", bw.config_path(), "-s", "upgrade"}, 90s);
+    BOOST_TEST_REQUIRE(upgrade.exit_code == 0, upgrade.out << upgrade.err << bw.diagnostics());
+    auto fresh = read_pid_file(bw.pid_file_path());
+    BOOST_TEST_REQUIRE(fresh.has_value());
+    BOOST_TEST(bw.wait_exit(15s).has_value(), "the old master did not leave");
+    bw.follow_master(*fresh);
+    BOOST_TEST(has(s_client(bw.port(), by_ticket + " -sess_in " + ticket, get_close).out, "Reused,"), "ticket after upgrade");
+    BOOST_TEST(has(s_client(bw.port(), by_id + " -sess_in " + id, get_close).out, "Reused,"), "session id after upgrade");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
