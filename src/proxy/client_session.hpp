@@ -68,6 +68,7 @@ private:
     const config::tls_settings* tls_settings_ = nullptr;
     std::string client_subject_;
     std::string client_fingerprint_;
+    std::string tls_log_;  // "TLSv1.3 TLS_AES_128_GCM_SHA256 www.example.com" for the access log
     bool idle_ = true;
     bool first_request_ = true;
 };

@@ -365,6 +365,7 @@ void exchange::log_access() {
     e.referer = req_.get("referer");
     e.user_agent = req_.get("user-agent");
     if (gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].request_id) e.request_id = request_id_;
+    e.tls = s_.tls_log_;
     log.record(e, rt_.clock().wall());
 }
 

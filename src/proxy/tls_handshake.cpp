@@ -37,8 +37,12 @@ task<bool> client_session::start_tls() {
         if (SSL_session_reused(ssl)) shm::add(table->header().resumed, std::uint64_t{1});
     }
     tls_settings_ = &tls_->settings_of(ssl);
+    const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (rt_.access_log().enabled()) {
+        tls_log_.append(SSL_get_version(ssl)).append(" ").append(SSL_get_cipher_name(ssl)).append(" ");
+        tls_log_.append(sni ? sni : "-");
+    }
     if (log::enabled(log::level::debug)) {
-        const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
         BW_LOG(debug, "client %s: TLS handshake on listener \"%s\": %s %s, sni %s, [tls:%s]%s", address_, name.c_str(),
                SSL_get_version(ssl), SSL_get_cipher_name(ssl), sni ? sni : "-", tls_settings_->name.c_str(),
                SSL_session_reused(ssl) ? ", resumed" : "");

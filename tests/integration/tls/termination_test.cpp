@@ -24,6 +24,8 @@ BOOST_AUTO_TEST_CASE(curl_request_over_tls_reaches_origin_with_forwarded_proto_h
     BOOST_TEST(has(r.out, "HTTP/1.1 200"), r.out);
     BOOST_TEST(has(r.out, "Strict-Transport-Security: max-age=63072000; includeSubDomains"), r.out);
     BOOST_TEST(o.last_request().header("x-forwarded-proto").value_or("<none>") == "https");
+    // The access log ends with the protocol, cipher and SNI name.
+    BOOST_TEST(bw.wait_for_text(bw.access_log_path(), "\" \"TLSv1.3 TLS_AES_256_GCM_SHA384 a.test\"\n", 3s), bw.access_log());
 }
 
 BOOST_AUTO_TEST_CASE(sni_picks_the_named_section_and_unknown_names_get_the_default) {
