@@ -15,6 +15,7 @@
 #include "process/sd_notify.hpp"
 #include "process/supervisor.hpp"
 #include "tls/material.hpp"
+#include "tls/resumption.hpp"
 
 namespace bulwark::process {
 namespace {
@@ -104,6 +105,9 @@ std::string supervisor::reload() {
     handles_ = shm::register_backends(shared_->backends(), *next, notes);
     shm::register_counters(shared_->counters(), *next, notes);
     if (!notes.empty()) BW_LOG(warn, "%s", notes.c_str());
+    if (!next->tls.empty() && !tls::shared_table())
+        BW_LOG(warn, "TLS was added by this reload: sessions resume only on the worker that made them until a "
+                     "restart or live upgrade maps %s/tls.shm", next->global.state_dir.c_str());
     const bool logs_moved = next->global.error_log != cfg_->global.error_log || next->log.access_log != cfg_->log.access_log;
     if (next->global.pid_file != cfg_->global.pid_file) {
         std::string perr;
