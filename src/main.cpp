@@ -20,6 +20,8 @@
 #include "process/privileges.hpp"
 #include "process/status.hpp"
 #include "shm/shared_state.hpp"
+#include "tls/material.hpp"
+#include "tls/resumption.hpp"
 
 #ifndef BULWARK_SYSCONFDIR
 #define BULWARK_SYSCONFDIR "/etc"
@@ -142,6 +144,7 @@ int start(const config::snapshot& cfg, const options& o) {
     std::optional<shm::shared_state> shared;
     try {
         shared = shm::shared_state::open_or_create(cfg->global.state_dir, cfg->global.shm_size, notes);
+        tls::open_shared_table(*cfg, notes);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bulwark: shared memory in %s: %s\n", cfg->global.state_dir.c_str(), e.what());
         BW_LOG(crit, "shared memory in %s: %s", cfg->global.state_dir.c_str(), e.what());
@@ -210,6 +213,8 @@ int main(int argc, char** argv) {
         std::free(real);
     }
     config::load_result r = config::load_file(o.config);
+    // Only the commands that start or check a configuration read its TLS files (as root, here).
+    if (o.test || o.signal.empty()) r = tls::with_tls_files(std::move(r));
     if (!r.errors.empty()) {
         for (const auto& d : r.errors) std::fprintf(stderr, "%s\n", d.text().c_str());
         if (o.test) std::fprintf(stderr, "configuration %s has %zu error(s)\n", o.config.c_str(), r.errors.size());

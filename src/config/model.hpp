@@ -5,6 +5,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,7 @@ struct server {
     unsigned weight = 1;
     unsigned max_conns = 0;  // 0: no limit
     bool backup = false;     // used only when every other server is down
+    bool tls = false;        // connect with TLS (the upstream's tls_* keys)
 };
 
 enum class balance_kind { round_robin, least_conn, ip_hash, hash, random_two };
@@ -89,6 +91,14 @@ struct upstream {
     unsigned max_fails = 1;
     milliseconds fail_timeout{10'000};
     milliseconds slow_start{0};
+    // TLS to servers marked `tls`. The CA file (or the system bundle) and the client pair are read by
+    // the master (config::tls_files) like the listener side's files.
+    std::string tls_ca;  // empty: the system store
+    int tls_ca_line = 0;
+    std::string tls_sni;  // also the name verified; empty: no SNI, the server's IP address is verified
+    bool tls_verify = true;
+    std::string tls_certificate, tls_key;
+    int tls_certificate_line = 0, tls_key_line = 0;
 };
 
 struct acl_rule {
@@ -108,6 +118,39 @@ struct limit {
     milliseconds block_for{600'000};
 };
 
+/// One certificate and its key, in the order given ([tls:NAME] certificate/key pairs).
+struct tls_certificate {
+    std::string certificate;
+    std::string key;
+    int certificate_line = 0;
+    int key_line = 0;
+};
+
+enum class verify_client { off, optional, require };
+
+struct tls_settings {
+    std::string name;
+    int line = 0;
+    std::vector<tls_certificate> certificates;
+    std::vector<std::string> server_names;  // lower-case; "*.example.com" matches one label
+    bool tls12 = true;
+    bool tls13 = true;
+    std::string ciphers;
+    std::string ciphersuites;
+    std::string groups;
+    milliseconds handshake_timeout{10'000};
+    std::uint64_t session_cache = 4 * 1024 * 1024;  // bytes, 0: off
+    bool session_tickets = true;
+    milliseconds ticket_key_rotation{12 * 3'600'000};
+    std::string ocsp_response;
+    int ocsp_line = 0;
+    std::string client_ca;
+    int client_ca_line = 0;
+    verify_client verify = verify_client::off;
+    std::string client_cert_header;         // empty: not sent
+    std::string client_fingerprint_header;  // empty: not sent
+};
+
 struct listener {
     std::string name;
     std::vector<endpoint> binds;
@@ -120,6 +163,9 @@ struct listener {
     std::vector<acl_rule> acl;
     unsigned max_conns_per_ip = 0;
     bool defer_accept = true;  // TCP_DEFER_ACCEPT on its listening sockets
+    std::vector<int> tls;      // indexes into config::tls; empty: plain; the first is the SNI default
+    bool redirect_https = false;
+    std::string hsts;          // Strict-Transport-Security value, empty: none
 };
 
 /// A route's use of the shared cache ([route:NAME] cache_* keys).
@@ -168,7 +214,11 @@ struct config {
     std::vector<route> routes;
     std::vector<limit> limits;
     cache_settings cache;
+    std::vector<tls_settings> tls;
     log_settings log;
+    /// Certificate, key, CA and OCSP files by path, read by the master as root (tls/material) and
+    /// handed to the workers, which never open them.
+    std::map<std::string, std::string> tls_files;
 };
 
 using snapshot = std::shared_ptr<const config>;

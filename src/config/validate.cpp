@@ -49,6 +49,7 @@ public:
         for (auto& g : groups_) {
             if (g.spec->name == "upstream") build_upstream(*cfg, g);
             else if (g.spec->name == "limit") build_limit(*cfg, g);
+            else if (g.spec->name == "tls") build_tls(*cfg, g);
             else if (g.spec->name == "listener") cfg->listeners.push_back({g.label, {}, -1});
         }
         for (auto& g : groups_) {
@@ -232,6 +233,7 @@ private:
     int reference(const config& cfg, const raw_entry* e, std::string_view kind) {
         int idx = kind == "upstream" ? find_index(cfg.upstreams, e->value)
                 : kind == "limit"    ? find_index(cfg.limits, e->value)
+                : kind == "tls"      ? find_index(cfg.tls, e->value)
                                      : find_index(cfg.listeners, e->value);
         if (idx < 0)
             error(e->line, std::string(e->key) + " = " + e->value + ": no [" + std::string(kind) + ":" +
@@ -257,6 +259,8 @@ private:
                 l.trusted_proxies.push_back(*cidr::parse(e->value));
             } else if (e->key == "limit") {
                 if (int idx = reference(cfg, e, "limit"); idx >= 0) l.limits.push_back(idx);
+            } else if (e->key == "tls") {
+                if (int idx = reference(cfg, e, "tls"); idx >= 0) l.tls.push_back(idx);
             } else if (e->key == "allow" || e->key == "deny") {
                 l.acl.push_back({e->key == "allow", *cidr::parse(e->value)});
             }
@@ -269,6 +273,12 @@ private:
         l.via = value_of(&g, "listener", "via") == "on";
         l.request_id = value_of(&g, "listener", "request_id") == "on";
         l.defer_accept = value_of(&g, "listener", "defer_accept") == "on";
+        l.redirect_https = value_of(&g, "listener", "redirect_https") == "on";
+        l.hsts = value_of(&g, "listener", "hsts");
+        if (l.redirect_https && !l.tls.empty())
+            error(entry_of(g, "redirect_https")->line, "redirect_https = on: the listener already serves TLS");
+        if (!l.hsts.empty() && l.tls.empty())
+            error(entry_of(g, "hsts")->line, "hsts: browsers ignore it over plain HTTP; set it on a TLS listener");
     }
 
     const raw_entry* entry_of(const section_group& g, std::string_view key) const {
@@ -303,6 +313,14 @@ private:
         u.max_fails = static_cast<unsigned>(*parse_uint(v("max_fails")));
         u.fail_timeout = *parse_duration(v("fail_timeout"));
         u.slow_start = *parse_duration(v("slow_start"));
+        u.tls_verify = v("tls_verify") == "on";
+        u.tls_sni = v("tls_sni");
+        if (const raw_entry* e = entry_of(g, "tls_ca")) u.tls_ca = resolve_path(e->value), u.tls_ca_line = e->line;
+        if (const raw_entry* e = entry_of(g, "tls_certificate"))
+            u.tls_certificate = resolve_path(e->value), u.tls_certificate_line = e->line;
+        if (const raw_entry* e = entry_of(g, "tls_key")) u.tls_key = resolve_path(e->value), u.tls_key_line = e->line;
+        if (u.tls_certificate.empty() != u.tls_key.empty())
+            error(g.line, "[upstream:" + u.name + "] needs both tls_certificate and tls_key, or neither");
         bool any_primary = false;
         for (const auto& srv : u.servers) any_primary |= !srv.backup;
         if (!u.servers.empty() && !any_primary) error(g.line, "[upstream:" + u.name + "] has only backup servers");
@@ -386,6 +404,7 @@ private:
                 if (e->key == "purge_allow" && !bad_.count(e)) c.purge_allow.push_back(*cidr::parse(e->value));
         for (const auto& r : cfg.routes) c.used |= r.cache.enabled;
     }
+    void build_tls(config& cfg, const section_group& g);
 
     const raw_config& raw_;
     std::string base_dir_;
@@ -396,6 +415,69 @@ private:
 };
 
 }  // namespace
+
+// [tls:NAME]: certificate and key pair up by position; files are read and checked later by the master
+// (tls/material), which reports at these lines.
+void validator::build_tls(config& cfg, const section_group& g) {
+    tls_settings t;
+    t.name = g.label;
+    t.line = g.line;
+    std::vector<const raw_entry*> certs, keys;
+    for (const raw_entry* e : g.entries) {
+        if (bad_.count(e)) continue;
+        if (e->key == "certificate") certs.push_back(e);
+        else if (e->key == "key") keys.push_back(e);
+        else if (e->key == "server_name") {
+            std::string n = e->value;
+            std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            if (n.find('*') != std::string::npos && (!n.starts_with("*.") || n.find('*', 1) != std::string::npos))
+                error(e->line, "server_name = " + e->value + ": a wildcard is allowed only as the first label (*.example.com)");
+            t.server_names.push_back(std::move(n));
+        }
+    }
+    if (certs.size() != keys.size())
+        error(g.line, "[tls:" + t.name + "] has " + std::to_string(certs.size()) + " certificate(s) and " +
+                          std::to_string(keys.size()) + " key(s): give one key per certificate, in the same order");
+    for (std::size_t i = 0; i < std::min(certs.size(), keys.size()); ++i)
+        t.certificates.push_back({resolve_path(certs[i]->value), resolve_path(keys[i]->value), certs[i]->line, keys[i]->line});
+    auto v = [&](std::string_view k) { return value_of(&g, "tls", k); };
+    t.tls12 = t.tls13 = false;
+    for (std::size_t at = 0; at < v("protocols").size();) {
+        std::string p = v("protocols");
+        std::size_t sp = p.find(' ', at);
+        std::string word = p.substr(at, sp == std::string::npos ? std::string::npos : sp - at);
+        at = sp == std::string::npos ? p.size() : sp + 1;
+        if (word.empty()) continue;
+        if (word == "TLSv1.2") t.tls12 = true;
+        else if (word == "TLSv1.3") t.tls13 = true;
+        else error(entry_of(g, "protocols")->line, "protocols: " + word + " is not supported (allowed: TLSv1.2 TLSv1.3)");
+    }
+    if (!t.tls12 && !t.tls13 && entry_of(g, "protocols")) error(entry_of(g, "protocols")->line, "protocols: none given");
+    t.ciphers = v("ciphers");
+    t.ciphersuites = v("ciphersuites");
+    t.groups = v("groups");
+    t.handshake_timeout = *parse_duration(v("handshake_timeout"));
+    if (std::string sc = v("session_cache"); sc == "off") {
+        t.session_cache = 0;
+    } else if (auto n = parse_size(sc)) {
+        t.session_cache = *n;
+    } else {
+        error(entry_of(g, "session_cache")->line, "session_cache = " + sc + ": give a size (4m) or off");
+    }
+    t.session_tickets = v("session_tickets") == "on";
+    t.ticket_key_rotation = *parse_duration(v("ticket_key_rotation"));
+    if (t.ticket_key_rotation.count() < 1000)
+        error(entry_of(g, "ticket_key_rotation")->line, "ticket_key_rotation: at least 1s");
+    if (const raw_entry* e = entry_of(g, "ocsp_response")) t.ocsp_response = resolve_path(e->value), t.ocsp_line = e->line;
+    if (const raw_entry* e = entry_of(g, "client_ca")) t.client_ca = resolve_path(e->value), t.client_ca_line = e->line;
+    std::string verify = v("verify_client");
+    t.verify = verify == "require" ? verify_client::require : verify == "optional" ? verify_client::optional : verify_client::off;
+    if (t.verify != verify_client::off && t.client_ca.empty())
+        error(entry_of(g, "verify_client")->line, "verify_client = " + verify + " needs client_ca");
+    t.client_cert_header = v("client_cert_header");
+    t.client_fingerprint_header = v("client_fingerprint_header");
+    cfg.tls.push_back(std::move(t));
+}
 
 load_result validate(const raw_config& raw) { return validator(raw).run(); }
 

@@ -86,8 +86,10 @@ std::string parse_server(std::string_view text, server& out) {
             out.max_conns = static_cast<unsigned>(*m);
         } else if (opt == "backup") {
             out.backup = true;
+        } else if (opt == "tls") {
+            out.tls = true;
         } else {
-            return "unknown server option '" + std::string(opt) + "' (allowed: weight=N, max_conns=N, backup)";
+            return "unknown server option '" + std::string(opt) + "' (allowed: weight=N, max_conns=N, backup, tls)";
         }
     }
     return {};

@@ -112,6 +112,9 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
             continue;
         }
         if (is_hop_by_hop(req, f.name)) continue;
+        if ((!fwd.client_cert_header.empty() && iequals(f.name, fwd.client_cert_header)) ||
+            (!fwd.client_fingerprint_header.empty() && iequals(f.name, fwd.client_fingerprint_header)))
+            continue;  // only the proxy vouches for a client certificate
         switch (f.name.size()) {
         case 4:
             if (name_equals(f.name, "host")) {
@@ -150,6 +153,8 @@ void write_upstream_request(const request_head& req, const forward_info& fwd, st
     }
     if (!host_written) append_field(out, "Host", req.host.empty() ? fwd.default_host : req.host);
     append_forwarding(req, fwd, out);
+    if (!fwd.client_cert.empty()) append_field(out, fwd.client_cert_header, fwd.client_cert);
+    if (!fwd.client_fingerprint.empty()) append_field(out, fwd.client_fingerprint_header, fwd.client_fingerprint);
     out.append(fwd.extra_fields);
     if (fwd.upgrade) out.append("Connection: upgrade\r\n");
     out.append("\r\n");
@@ -163,6 +168,7 @@ void write_client_response(const response_head& res, const response_info& info, 
     out.append(res.reason.empty() ? reason_phrase(res.status) : res.reason);
     out.append("\r\n");
     bool has_request_id = false;
+    bool has_hsts = false;
     for (const field& f : res) {
         if (info.upgrade && name_equals(f.name, "upgrade")) {
             append_field(out, "Upgrade", f.value);
@@ -174,8 +180,10 @@ void write_client_response(const response_head& res, const response_info& info, 
         if (!info.drop_targeted.empty() &&
             (name_equals(f.name, "cdn-cache-control") || name_equals(f.name, info.drop_targeted)))
             continue;
+        if (!info.hsts.empty() && name_equals(f.name, "strict-transport-security")) has_hsts = true;
         append_field(out, f.name, f.value);
     }
+    if (!has_hsts && !info.hsts.empty()) append_field(out, "Strict-Transport-Security", info.hsts);
     out.append(info.extra_fields);
     if (!has_request_id && !info.request_id.empty()) append_field(out, "X-Request-Id", info.request_id);
     if (info.mode == response_body_mode::add_chunked) out.append("Transfer-Encoding: chunked\r\n");

@@ -68,9 +68,13 @@ void access_log::record(const access_entry& e, std::time_t now) {
     append_escaped(buf_, e.referer);
     buf_.append("\" \"");
     append_escaped(buf_, e.user_agent);
-    if (!e.request_id.empty()) {
+    if (!e.request_id.empty() || !e.tls.empty()) {
         buf_.append("\" \"");
-        append_escaped(buf_, e.request_id);
+        append_escaped(buf_, e.request_id.empty() ? std::string_view("-") : e.request_id);
+    }
+    if (!e.tls.empty()) {
+        buf_.append("\" \"");
+        append_escaped(buf_, e.tls);
     }
     buf_.append("\"\n");
     if (buf_.size() >= flush_threshold) flush();

@@ -19,6 +19,7 @@ struct access_entry {
     std::string_view referer;
     std::string_view user_agent;
     std::string_view request_id;  // appended as a quoted field when not empty
+    std::string_view tls;         // "PROTOCOL CIPHER SNI" of a TLS connection, appended (quoted) after the id
 };
 
 class access_log {

@@ -55,6 +55,11 @@ std::string encode(const config_update& u) {
         put_u32(out, static_cast<std::uint32_t>(index));
         put_str(out, address);
     }
+    put_u32(out, static_cast<std::uint32_t>(u.tls_files.size()));
+    for (const auto& [path, bytes] : u.tls_files) {
+        put_str(out, path);
+        put_str(out, bytes);
+    }
     return out;
 }
 
@@ -73,6 +78,11 @@ std::optional<config_update> decode_config_update(std::string_view payload) {
     for (std::uint32_t i = 0; r.ok && i < listeners && i < 4096; ++i) {
         int index = static_cast<int>(r.u32());
         u.listeners.emplace_back(index, r.str());
+    }
+    std::uint32_t files = r.u32();
+    for (std::uint32_t i = 0; r.ok && i < files && i < 4096; ++i) {
+        std::string path = r.str();
+        u.tls_files.emplace(std::move(path), r.str());
     }
     if (!r.ok) return std::nullopt;
     return u;

@@ -18,6 +18,7 @@
 #include "process/sd_notify.hpp"
 #include "process/supervisor.hpp"
 #include "process/worker.hpp"
+#include "tls/resumption.hpp"
 #include "health/monitor.hpp"
 
 namespace bulwark::process {
@@ -45,6 +46,7 @@ int supervisor::run() {
         reap();
         respawn_due();
         enforce_deadline();
+        tls::rotate_ticket_keys_if_due(*cfg_);
         if (reload_pending_ && clock::now() >= reload_deadline_) finish_reload_if_done(true);
         if (upgrade_pid_ > 0 && clock::now() >= upgrade_deadline_) {
             ::kill(upgrade_pid_, SIGKILL);

@@ -15,6 +15,8 @@
 #include "process/sd_notify.hpp"
 #include "process/cache_file.hpp"
 #include "process/supervisor.hpp"
+#include "tls/material.hpp"
+#include "tls/resumption.hpp"
 
 namespace bulwark::process {
 namespace {
@@ -65,8 +67,9 @@ std::string supervisor::reload() {
     std::ifstream in(opts_.config_path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    config::load_result loaded = in ? config::load_text(text.str(), opts_.config_path)
-                                    : config::load_file(opts_.config_path);
+    // Certificates and keys are read here, as root, and travel to the workers in the message.
+    config::load_result loaded = tls::with_tls_files(in ? config::load_text(text.str(), opts_.config_path)
+                                                        : config::load_file(opts_.config_path));
     std::string errors = join(loaded.errors);
     const config::snapshot next = loaded.cfg;
     identity next_id;
@@ -75,6 +78,13 @@ std::string supervisor::reload() {
     if (errors.empty() && (next->global.state_dir != cfg_->global.state_dir ||
                            next->global.shm_size != cfg_->global.shm_size))
         errors = opts_.config_path + ": state_dir and shm_size cannot change on reload (restart or upgrade)\n";
+    if (errors.empty()) {
+        std::size_t bytes = text.str().size();
+        for (const auto& [path, content] : next->tls_files) bytes += path.size() + content.size() + 8;
+        if (bytes + 4096 > max_config_message)
+            errors = opts_.config_path + ": configuration and TLS files total " + std::to_string(bytes) +
+                     " bytes, more than a reload message carries (" + std::to_string(max_config_message) + ")\n";
+    }
     if (errors.empty()) {
         if (auto conflict = cache_reload_conflict(cache_.get(), *next); !conflict.empty())
             errors = opts_.config_path + ": " + conflict + "\n";
@@ -110,6 +120,9 @@ std::string supervisor::reload() {
     handles_ = shm::register_backends(shared_->backends(), *next, notes);
     shm::register_counters(shared_->counters(), *next, notes);
     if (!notes.empty()) BW_LOG(warn, "%s", notes.c_str());
+    if (!next->tls.empty() && !tls::shared_table())
+        BW_LOG(warn, "TLS was added by this reload: sessions resume only on the worker that made them until a "
+                     "restart or live upgrade maps %s/tls.shm", next->global.state_dir.c_str());
     const bool logs_moved = next->global.error_log != cfg_->global.error_log || next->log.access_log != cfg_->log.access_log;
     if (next->global.pid_file != cfg_->global.pid_file) {
         std::string perr;
@@ -131,7 +144,7 @@ std::string supervisor::reload() {
         notify_systemd("READY=1\n");
         return {};
     }
-    config_update update{opts_.config_path, text.str(), handles_, {}};
+    config_update update{opts_.config_path, text.str(), handles_, {}, cfg_->tls_files};
     std::vector<int> fds;
     for (const auto& l : listeners_) {
         update.listeners.emplace_back(l.listener_index, l.address);

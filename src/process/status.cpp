@@ -8,6 +8,7 @@
 #include "limit/rate.hpp"
 #include "process/cache_admin.hpp"
 #include "shm/shared_state.hpp"
+#include "tls/resumption.hpp"
 
 namespace bulwark::process {
 
@@ -52,6 +53,10 @@ int print_status(const config::config& cfg) {
                         st->limits().limited(limit::limit_id_of(i)));
     }
     print_cache_status(cfg);
+    tls::handshake_counts tc;
+    if (!cfg.tls.empty() && tls::read_handshake_counts(cfg.global.state_dir, tc))
+        std::printf("\n%-12s %12s %12s %12s %12s\nTLS          %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
+                    "", "HANDSHAKES", "RESUMED", "FAILED", "TIMED_OUT", tc.handshakes, tc.resumed, tc.failed, tc.timed_out);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "process/config_message.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/runtime.hpp"
+#include "tls/material.hpp"
 
 
 namespace bulwark::process {
@@ -218,7 +219,7 @@ private:
             error = loaded.errors.front().text();
         } else {
             log::set_level(loaded.cfg->global.log_level);
-            rt_.apply(loaded.cfg, update->handles);
+            rt_.apply(tls::attach_files(loaded.cfg, std::move(update->tls_files)), update->handles);
             sync_listening(update->listeners, m.fds);
             m.fds.clear();
         }

@@ -78,6 +78,12 @@ void exchange::write_stored_head(const http::response_head& stored, int status, 
         out.append(cache_status_text(st));
         out.append("\r\n");
     }
+    const std::string& hsts = gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].hsts;
+    if (!hsts.empty() && stored.get("strict-transport-security").empty()) {
+        out.append("Strict-Transport-Security: ");
+        out.append(hsts);
+        out.append("\r\n");
+    }
     if (!has_request_id && !request_id_.empty()) {
         out.append("X-Request-Id: ");
         out.append(request_id_);

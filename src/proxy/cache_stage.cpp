@@ -41,6 +41,8 @@ std::string_view cache_status_text(cache_status s) {
     return "";
 }
 
+std::string_view exchange::scheme() const { return s_.socket_.is_tls() ? "https" : "http"; }
+
 // Reads the entry stored under `key` into blob/entry; false when there is none usable.
 bool exchange::load_entry(const std::string& key) {
     cache_context& c = *cache_;

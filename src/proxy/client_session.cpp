@@ -17,7 +17,7 @@ constexpr std::size_t initial_buffer = 16 * 1024;
 
 client_session::client_session(runtime& rt, tcp_socket socket, const tcp::endpoint& peer, int listener_index)
     : rt_(rt), socket_(std::move(socket)), listener_(listener_index), gen_(rt.current()) {
-    deadline_.socket = &socket_;
+    deadline_.socket = &socket_.socket();
     rt_.deadlines().add(deadline_);
     rt_.add_session(*this);
     // TCP_NODELAY and TCP_INQ are inherited from the listening socket (Linux), and the socket arrives
@@ -63,6 +63,8 @@ bool client_session::admit_connection() {
 
 task<void> client_session::run() {
     if (!admit_connection()) co_return;
+    // Fail closed: a TLS listener never serves plain HTTP, even when its contexts could not be built.
+    if (!gen_->cfg->listeners[static_cast<std::size_t>(listener_)].tls.empty() && !co_await start_tls()) co_return;
     for (;;) {
         head_status st = co_await read_head();
         if (st != head_status::ready) break;

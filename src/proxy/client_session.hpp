@@ -11,8 +11,10 @@
 
 #include "core/asio.hpp"
 #include "core/cidr.hpp"
+#include "http/headers.hpp"
 #include "http/message.hpp"
 #include "limit/conn.hpp"
+#include "proxy/stream.hpp"
 #include "proxy/deadline.hpp"
 #include "proxy/runtime.hpp"
 
@@ -37,9 +39,12 @@ private:
     task<head_status> read_head();
     void make_room_for_head();
     task<void> reject(int status, std::string_view why);
+    // proxy/tls_handshake.cpp
+    task<bool> start_tls();
+    void add_client_certificate(http::forward_info& fwd) const;
 
     runtime& rt_;
-    tcp_socket socket_;
+    stream socket_;  // plain or TLS; named as before so call sites read send_now(s_.socket_, ...)
     deadline_entry deadline_;
     int listener_;
     std::shared_ptr<generation> gen_;
@@ -57,6 +62,13 @@ private:
     char address_[64] = {};
     std::size_t address_len_ = 0;
     limit::conn_slot conn_slot_;  // counts this connection against max_conns_per_ip, across workers
+    // TLS: the contexts the handshake ran on (kept for the connection's life; a reload's new ones
+    // serve new connections) and the verified client certificate.
+    std::shared_ptr<const tls::server_contexts> tls_;
+    const config::tls_settings* tls_settings_ = nullptr;
+    std::string client_subject_;
+    std::string client_fingerprint_;
+    std::string tls_log_;  // "TLSv1.3 TLS_AES_128_GCM_SHA256 www.example.com" for the access log
     bool idle_ = true;
     bool first_request_ = true;
 };

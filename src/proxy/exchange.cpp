@@ -58,7 +58,9 @@ task<bool> exchange::run() {
     const router::match match = gen_.routers[static_cast<std::size_t>(s_.listener_)].find(req_.host, req_.target);
     route_ = match.route;
     bool keep = false;
-    if (int refusal = co_await admit(); refusal != 0) {
+    if (gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].redirect_https) {
+        keep = co_await redirect_to_https();
+    } else if (int refusal = co_await admit(); refusal != 0) {
         keep = co_await respond_error(refusal);
     } else if (match.upstream < 0) {
         keep = co_await respond_error(404);
@@ -106,6 +108,7 @@ task<std::unique_ptr<upstream_conn>> exchange::connect(server_target& server) {
     conn->socket.set_option(tcp::no_delay(true), ec);
     conn->socket.non_blocking(true, ec);
     report_bytes_left(conn->socket.native_handle());
+    if (server.needs_tls && !co_await start_upstream_tls(server, *conn)) co_return nullptr;
     co_return conn;
 }
 
@@ -165,7 +168,8 @@ bool exchange::discard_buffered_body() {
 
 http::forward_info exchange::forwarding(const server_target& server) const {
     const auto& l = gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)];
-    http::forward_info fwd{{s_.address_, s_.address_len_}, "http", server.text};
+    http::forward_info fwd{{s_.address_, s_.address_len_}, scheme(), server.text};
+    s_.add_client_certificate(fwd);
     for (const auto& range : l.trusted_proxies)
         if (range.contains(s_.peer_)) fwd.trusted_client = true;
     fwd.add_forwarded = l.forwarded;
@@ -369,6 +373,7 @@ void exchange::log_access() {
     e.referer = req_.get("referer");
     e.user_agent = req_.get("user-agent");
     if (gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].request_id) e.request_id = request_id_;
+    e.tls = s_.tls_log_;
     log.record(e, rt_.clock().wall());
 }
 

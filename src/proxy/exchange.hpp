@@ -52,7 +52,7 @@ private:
     void invalidate_for_unsafe(const http::response_head& res);
     task<void> refresh_in_background(upstream_target& target);
     void prepare_validation();
-    std::string_view scheme() const { return "http"; }
+    std::string_view scheme() const;
     // cache_serve.cpp: a response from the store
     enum class serve_result { not_served, served, client_gone };
     task<serve_result> serve_stored(cache_status st);
@@ -96,6 +96,8 @@ private:
     /// Skips a request body that is already entirely in the buffer, so the connection can stay open.
     bool discard_buffered_body();
     task<bool> respond_error(int status);
+    task<bool> redirect_to_https();  // proxy/https_redirect.cpp
+    task<bool> start_upstream_tls(server_target& server, upstream_conn& conn);  // proxy/upstream_tls.cpp
     void log_upstream_error(const server_target& server, std::string_view what, const error_code& ec);
     void log_access();
     void count_request();

@@ -11,6 +11,8 @@
 
 namespace bulwark::proxy {
 
+class stream;
+
 /// Up to four buffers written with one gather call.
 struct gather {
     std::array<asio::const_buffer, 4> bufs;
@@ -38,6 +40,8 @@ task<error_code> send_all(tcp_socket& s, gather g);
 /// Reads at least one byte; returns timed_out when the deadline closed the socket. Hot paths inline
 /// the read instead (co_await s.async_read_some, then timed_out_if()) to save a coroutine frame.
 task<error_code> read_some(tcp_socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
+// The same four for the client side, plain or TLS, are declared in proxy/stream.hpp.
+
 inline void timed_out_if(const deadline_entry& d, error_code& ec) {
     if (d.expired) ec = asio::error::timed_out;
 }

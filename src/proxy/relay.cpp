@@ -57,7 +57,8 @@ task<exchange::outcome> exchange::relay_response(server_target& server, upstream
     close_client_ = client_wants_close() || rt_.draining() || !body_done_ ||
                     mode == http::response_body_mode::close_delimited;
     status_ = res.status;
-    http::response_info info{mode, close_client_, http10, request_id_, res.status == 101, {}, {}};
+    http::response_info info{mode, close_client_, http10, request_id_, res.status == 101};
+    info.hsts = gen_.cfg->listeners[static_cast<std::size_t>(s_.listener_)].hsts;
     if (cache_) {
         info.extra_fields = cache_->status_line;
         info.drop_targeted = cache_->settings.targeted_field.empty() ? std::string_view("cdn-cache-control")

@@ -36,8 +36,12 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         for (std::size_t si = 0; si < u.servers.size(); ++si) {
             const auto& s = u.servers[si];
             // Keyed like the shared backend table (upstream + address), so a pool's totals belong to
-            // exactly one row of it.
-            auto& pool = pools_[u.name + '\0' + s.address.text()];
+            // exactly one row of it. TLS connections (and their resumable sessions, which carry a client
+            // certificate's authentication) are also never shared between TLS settings.
+            auto& pool = pools_[u.name + '\0' + s.address.text() +
+                                (s.tls ? "|tls|" + u.tls_sni + "|" + u.tls_ca + "|" + u.tls_certificate +
+                                             (u.tls_verify ? "|verify" : "|any")
+                                       : std::string())];
             const unsigned cap = idle_cap(u, s, cfg->global);
             if (!pool) pool = std::make_unique<server_pool>(cap);
             pool->set_max_idle(cap);
@@ -53,16 +57,36 @@ std::shared_ptr<generation> runtime::build_generation(config::snapshot cfg, cons
         auto picker = balancer::make(u.balance, specs);
         // Stagger the workers' starting points so they do not all send their first request to one server.
         for (unsigned i = 0; i < worker_index_ % std::max<std::size_t>(1, specs.size()); ++i) picker->pick({});
+        std::shared_ptr<const tls::upstream_context> tls_ctx;
+        bool any_tls = false;
+        for (const auto& s : u.servers) any_tls |= s.tls;
+        if (any_tls) {
+            std::vector<config::diagnostic> errors;
+            tls_ctx = tls::upstream_context::build(*cfg, u, errors);
+            for (const auto& d : errors) BW_LOG(error, "TLS context: %s", d.text().c_str());
+        }
+        for (std::size_t si = 0; si < u.servers.size(); ++si) {
+            servers[si].host = u.servers[si].address.host;
+            servers[si].needs_tls = u.servers[si].tls;
+            if (u.servers[si].tls) servers[si].tls = tls_ctx.get();
+        }
         std::vector<server_live> live(servers.size());
         bool needs_active = u.balance == config::balance_kind::least_conn || u.balance == config::balance_kind::random_two;
         for (const auto& s : u.servers) needs_active |= s.max_conns > 0;
-        gen->upstreams.push_back({u.name, &u, std::move(servers), std::move(picker), std::move(live), 0, needs_active});
+        gen->upstreams.push_back({u.name, &u, std::move(servers), std::move(picker), std::move(live), 0, needs_active,
+                                  std::move(tls_ctx)});
     }
     for (std::size_t i = 0; i < cfg->listeners.size(); ++i) gen->routers.emplace_back(*cfg, static_cast<int>(i));
     for (const auto& l : cfg->listeners)
         gen->listener_counters.push_back(shared_ ? shared_->counters().find("listener:" + l.name) : shm::counter_table::npos);
     for (const auto& r : cfg->routes)
         gen->route_counters.push_back(shared_ ? shared_->counters().find("route:" + r.name) : shm::counter_table::npos);
+    if (!cfg->tls.empty()) {
+        // The master built the same contexts from the same bytes before accepting the configuration.
+        std::vector<config::diagnostic> errors;
+        gen->tls = tls::server_contexts::build(cfg, errors);
+        for (const auto& d : errors) BW_LOG(error, "TLS context: %s", d.text().c_str());
+    }
     gen->cfg = std::move(cfg);
     return gen;
 }

@@ -20,6 +20,8 @@
 #include "proxy/router.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "shm/shared_state.hpp"
+#include "tls/server_context.hpp"
+#include "tls/upstream_context.hpp"
 
 namespace bulwark::proxy {
 
@@ -28,6 +30,9 @@ struct server_target {
     std::string text;  // "127.0.0.1:9001", for logs
     server_pool* pool;
     shm::backend_handle shared;  // state shared by all workers (invalid: not tracked)
+    bool needs_tls = false;                      // server = ... tls
+    const tls::upstream_context* tls = nullptr;  // its upstream's client context (null: could not be built)
+    std::string host;  // the numeric address alone, verified when the upstream sets no tls_sni
 };
 
 struct upstream_target {
@@ -38,6 +43,7 @@ struct upstream_target {
     std::vector<server_live> live;      // scratch for the picker, refreshed from shared state per pick
     std::time_t all_down_logged = 0;    // at most one "every server is down" line per second
     bool needs_active = false;          // the picker reads active counts (least_conn, random_two, max_conns)
+    std::shared_ptr<const tls::upstream_context> tls;  // null: no server marked tls
 };
 
 /// What one config snapshot means to a worker; requests hold it for their whole life.
@@ -50,6 +56,7 @@ struct generation {
     std::vector<router> routers;  // one per listener
     std::vector<std::uint32_t> listener_counters;  // rows in the shared counter table (npos: none)
     std::vector<std::uint32_t> route_counters;
+    std::shared_ptr<const tls::server_contexts> tls;  // null: no [tls:NAME] in this snapshot
 };
 
 /// Fixed-size byte buffers recycled per worker so relays allocate nothing once warm. Held only while

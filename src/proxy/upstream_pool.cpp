@@ -49,7 +49,7 @@ void server_pool::watch(upstream_conn& c) {
     // connections still in this pool (pools live as long as the worker).
     // Any byte read means the connection is dropped, so where it lands does not matter.
     static char sink;
-    c.socket.async_read_some(asio::buffer(&sink, 1),
+    c.socket.socket().async_read_some(asio::buffer(&sink, 1),
                              [this, token = c.idle_token](const error_code& ec, std::size_t) {
                                  if (ec != asio::error::operation_aborted) drop(token);
                              });

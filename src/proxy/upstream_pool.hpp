@@ -12,12 +12,14 @@
 #include "proxy/deadline.hpp"
 #include "proxy/pool_window.hpp"
 #include "shm/backend_table.hpp"
+#include "proxy/stream.hpp"
+#include "tls/upstream_context.hpp"
 
 namespace bulwark::proxy {
 
 struct upstream_conn {
-    explicit upstream_conn(asio::io_context& io) : socket(io.get_executor()) { deadline.socket = &socket; }
-    tcp_socket socket;
+    explicit upstream_conn(asio::io_context& io) : socket(io) { deadline.socket = &socket.socket(); }
+    stream socket;  // plain or TLS (server = ... tls)
     deadline_entry deadline;
     time_point idle_since{};
     bool reused = false;
@@ -75,6 +77,8 @@ public:
     shm::backend_handle handle() const { return handle_; }
     /// Writes this worker's idle gauge and adds the totals counted since the last call.
     void publish(shm::backend_table& table, unsigned worker);
+    /// The latest TLS session with this server, resumed by the next connection.
+    tls::session_slot& tls_session() { return tls_session_; }
 
 private:
     void watch(upstream_conn& c);
@@ -88,6 +92,7 @@ private:
     std::uint64_t next_token_ = 0;
     totals totals_, published_;
     shm::backend_handle handle_;
+    tls::session_slot tls_session_;
 };
 
 /// Holds one use of a pool for an attempt (see server_pool's sizing note).
