@@ -48,6 +48,9 @@ std::size_t accept_queue(std::uint16_t port) {
 std::size_t queued_with_a_silent_and_a_talking_client(bulwark_process& bw) {
     auto workers = bw.worker_pids();
     BOOST_TEST_REQUIRE(workers.size() == 1u);
+    // The harness's readiness probe connected and closed: its FIN makes it acceptable even with
+    // defer_accept, so it is queued until the worker takes it. Stop the worker only once it has.
+    BOOST_TEST_REQUIRE(wait_until([&] { return accept_queue(bw.port()) == 0; }, 3s));
     ::kill(workers[0], SIGSTOP);
     http_client silent(bw.port(), 5s);
     http_client talker(bw.port(), 5s);
