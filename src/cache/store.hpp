@@ -62,6 +62,13 @@ public:
     /// Copies up to `cap` identity bytes into `out` (cap >= store::max_chunk); sets `n`.
     /// Returns false on eviction or corruption (then stop serving), true otherwise (n == 0: end).
     bool next(char* out, std::size_t cap, std::size_t& n);
+    /// When the next chunk is stored raw (not compressed): `data` views its bytes in the mapping, so
+    /// they can be sent without a copy, and true. Nothing is verified yet: after using the bytes the
+    /// caller must call confirm(), which fails when the ring overwrote them meanwhile (then the bytes
+    /// used may be wrong: stop, and end the response). False (data empty) when the next chunk is
+    /// compressed, or on eviction (see evicted()): then use next().
+    bool next_view(std::string_view& data);
+    bool confirm() const;
     /// Skips to identity offset `offset` (range requests) without decompressing the chunks before
     /// it; forward only (false for an offset before the current one, or past the end); false when
     /// evicted/corrupt.
@@ -75,6 +82,7 @@ private:
     bool load_chunk(detail::chunk_view& c);
     const detail::store_impl* st_ = nullptr;  // the mapping (stable when the store object moves)
     std::uint64_t chunk_pos_ = 0;   // arena position of the next chunk record (the head when inline_)
+    std::uint64_t viewed_pos_ = 0;  // the chunk next_view() handed out, for confirm()
     std::uint64_t object_id_ = 0;   // every chunk record of the body carries it
     std::uint64_t offset_ = 0;      // identity offset of the next byte next() delivers
     std::uint64_t skip_ = 0;        // identity bytes still to drop from the next chunk (seek)

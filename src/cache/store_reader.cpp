@@ -73,6 +73,31 @@ bool body_reader::next(char* out, std::size_t cap, std::size_t& n) {
     return true;
 }
 
+// A raw chunk's data is checked by position (still ahead of the horizon, confirm()) rather than by
+// its crc: hashing every byte of every hit would cost as much as sending it. The record header, and
+// its crc, are still verified before the view is handed out.
+bool body_reader::next_view(std::string_view& data) {
+    data = {};
+    if (evicted_ || st_ == nullptr || remaining_ == 0) return false;
+    detail::chunk_view c;
+    if (!load_chunk(c)) return fail();
+    const layout::record_header& h = c.h;
+    if (h.flags & layout::flag_compressed) return false;
+    if (skip_ >= h.ident_len || h.ident_len - skip_ > remaining_) return fail();
+    data = {c.data + skip_, h.ident_len - skip_};
+    viewed_pos_ = chunk_pos_;
+    remaining_ -= data.size();
+    offset_ += data.size();
+    skip_ = 0;
+    chunk_pos_ = inline_ ? 0 : h.link;
+    inline_ = false;
+    ++seq_;
+    if (remaining_ != 0 && chunk_pos_ == 0) return fail();
+    return true;
+}
+
+bool body_reader::confirm() const { return st_ != nullptr && viewed_pos_ != 0 && st_->still_live(viewed_pos_); }
+
 bool body_reader::seek(std::uint64_t offset) {
     if (evicted_ || st_ == nullptr) return false;
     const std::uint64_t here = offset_, end = offset_ + remaining_;

@@ -195,6 +195,7 @@ struct cache_settings {
     std::uint64_t size = 256ull * 1024 * 1024;
     std::uint64_t max_object_size = 32ull * 1024 * 1024;
     std::size_t min_compress_size = 512;
+    std::uint64_t max_compress_size = 64 * 1024;
     std::string status_header = "X-Cache";                 // empty: none added
     std::string targeted_field = "bulwark-cache-control";  // lower-case; empty: CDN-Cache-Control only
     milliseconds lock_timeout{5'000};

@@ -180,6 +180,8 @@ constexpr std::array key_table{
              "largest response body stored; larger ones pass through uncached"},
     key_spec{"cache", "min_compress_size", size, "512", "0..1g", false, false,
              "bodies at least this large are stored lz4-compressed (unless already encoded)"},
+    key_spec{"cache", "max_compress_size", size, "64k", "0..1g", false, false,
+             "bodies larger than this (or of unknown length) are stored raw and sent straight from the cache file"},
     key_spec{"cache", "status_header", text, "X-Cache", "NAME|off", false, false,
              "response field telling HIT, MISS, STALE, REVALIDATED or BYPASS; off for none"},
     key_spec{"cache", "targeted_control", text, "Bulwark-Cache-Control", "NAME|off", false, false,

@@ -390,6 +390,7 @@ private:
         c.size = *parse_size(v("size"));
         c.max_object_size = *parse_size(v("max_object_size"));
         c.min_compress_size = static_cast<std::size_t>(*parse_size(v("min_compress_size")));
+        c.max_compress_size = *parse_size(v("max_compress_size"));
         c.lock_timeout = *parse_duration(v("lock_timeout"));
         auto field = [&](std::string_view key, std::string& out, bool lower) {
             std::string value = v(key);

@@ -94,6 +94,18 @@ void exchange::write_stored_head(const http::response_head& stored, int status, 
     out.append("\r\n");
 }
 
+// The next piece of a stored body: a raw chunk straight from the mapping (no copy), a compressed
+// one decompressed into the relay buffer. False when the object is gone or corrupt.
+bool exchange::next_stored_part(cache::body_reader& reader, std::string_view& part, bool& viewed) {
+    viewed = reader.next_view(part);
+    if (viewed) return !part.empty();
+    if (reader.evicted()) return false;
+    std::size_t got = 0;
+    if (!reader.next(relay_.get(), buffer_pool::buffer_size, got) || got == 0) return false;
+    part = {relay_.get(), got};
+    return true;
+}
+
 task<exchange::serve_result> exchange::serve_stored(cache_status st) {
     cache_context& c = *cache_;
     http::response_head& stored = res_;
@@ -120,10 +132,11 @@ task<exchange::serve_result> exchange::serve_stored(cache_status st) {
 
     if (!relay_.get()) relay_ = rt_.buffers().borrow();
     cache::body_reader reader;
-    std::size_t got = 0;
+    std::string_view part;
+    bool viewed = false;  // `part` points into the mapping: confirm() once it is sent
     if (body) {
         reader = c.store.open_body(c.found);
-        if ((range && !reader.seek(range->first)) || !reader.next(relay_.get(), buffer_pool::buffer_size, got) || got == 0)
+        if ((range && !reader.seek(range->first)) || !next_stored_part(reader, part, viewed))
             co_return serve_result::not_served;  // evicted between lookup and read: go to the origin
     }
     close_client_ = client_wants_close() || rt_.draining() || !discard_buffered_body();
@@ -139,19 +152,25 @@ task<exchange::serve_result> exchange::serve_stored(cache_status st) {
     for (;;) {
         gather g;
         if (head_pending) g.add(s_.out_.data(), s_.out_.size());
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(got, left));
-        g.add(relay_.get(), n);
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(part.size(), left));
+        g.add(part.data(), n);
         left -= n;
         s_.deadline_.arm(rt_.now() + cfg_.client_body_timeout);
         error_code ec;
         if (!send_now(s_.socket_, g, ec)) ec = co_await send_rest(s_.socket_, g);
         s_.deadline_.disarm();
         if (ec) co_return serve_result::client_gone;
+        if (viewed && !reader.confirm()) {
+            // The ring passed the bytes while they were sent: what went out may be wrong, so the
+            // response is cut here and the client sees it incomplete (never a wrong complete body).
+            BW_LOG(warn, "cache: %s was overwritten while being sent; closing the connection", c.object_key.c_str());
+            co_return serve_result::client_gone;
+        }
         head_pending = false;
         body_bytes_sent_ += n;
         response_started_ = true;
         if (left == 0) break;
-        if (!reader.next(relay_.get(), buffer_pool::buffer_size, got) || got == 0) {
+        if (!next_stored_part(reader, part, viewed)) {
             BW_LOG(warn, "cache: %s was overwritten while being sent; closing the connection", c.object_key.c_str());
             co_return serve_result::client_gone;
         }

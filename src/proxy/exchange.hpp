@@ -56,6 +56,7 @@ private:
     // cache_serve.cpp: a response from the store
     enum class serve_result { not_served, served, client_gone };
     task<serve_result> serve_stored(cache_status st);
+    bool next_stored_part(cache::body_reader& reader, std::string_view& part, bool& viewed);
     void write_stored_head(const http::response_head& stored, int status, std::uint64_t length,
                            const cache::byte_range* range, std::uint64_t total, cache_status st);
     // cache_fill.cpp: an origin response on a caching route

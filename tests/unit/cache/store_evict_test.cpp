@@ -163,3 +163,33 @@ BOOST_FIXTURE_TEST_CASE(lookups_per_second, small_store) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// next_view: raw chunks are handed out in place; confirm() tells whether the ring passed them since.
+BOOST_FIXTURE_TEST_CASE(raw_chunks_are_viewed_in_place_and_confirmed, small_store) {
+    const std::string body = noise(3 * store::max_chunk + 123, 8);
+    BOOST_REQUIRE(put(st, "raw", "h", body));
+    auto r = st.open_body(st.find("raw"));
+    std::string got;
+    std::string_view part;
+    while (r.next_view(part)) {
+        BOOST_TEST(r.confirm());
+        got.append(part);
+    }
+    BOOST_TEST(!r.evicted());
+    BOOST_TEST(got == body);
+
+    BOOST_REQUIRE(put(st, "packed", "h", noise(1000, 1) + std::string(50000, 'z'), true));
+    auto packed = st.open_body(st.find("packed"));
+    BOOST_TEST(!packed.next_view(part));  // compressed: the caller uses next()
+    BOOST_TEST(!packed.evicted());
+
+    auto seeked = st.open_body(st.find("raw"));
+    BOOST_REQUIRE(seeked.seek(store::max_chunk + 10));
+    BOOST_REQUIRE(seeked.next_view(part));
+    BOOST_TEST(part == std::string_view(body).substr(store::max_chunk + 10, store::max_chunk - 10));
+
+    auto victim = st.open_body(st.find("raw"));
+    BOOST_REQUIRE(victim.next_view(part));
+    fill(st, 0, static_cast<int>(arena / 30000) + 2, 30000);  // one full lap over it
+    BOOST_TEST(!victim.confirm());
+}
