@@ -136,6 +136,10 @@ public:
     static store open_existing(const std::string& path, bool read_only);
 
     bool valid() const;
+    /// The file behind the mapping and the file offset of bytes in it (a view from next_view()), so
+    /// a raw chunk can go to a socket with sendfile(); fd -1 when unavailable.
+    int file_fd() const;
+    std::uint64_t file_offset(const char* p) const;
     const std::string& path() const;
     std::uint64_t size() const;
 

@@ -129,6 +129,7 @@ std::unique_ptr<detail::store_impl> create(const std::string& path, std::uint64_
         // A full disk is one clear start-up error, not a SIGBUS in a worker on the ring's first lap.
         shm::reserve_file(f.fd, size, tmp);
         auto impl = std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, size, false, tmp), size, false);
+        impl->fd = ::fcntl(f.fd, F_DUPFD_CLOEXEC, 3);
         format(impl->base, size);
         if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(errno, "rename " + tmp + " to " + path);
         return impl;
@@ -155,6 +156,7 @@ store_impl::store_impl(std::string p, std::byte* b, std::uint64_t s, bool ro) no
 
 store_impl::~store_impl() {
     if (base != nullptr) ::munmap(base, size);
+    if (fd >= 0) ::close(fd);
 }
 
 }  // namespace detail
@@ -173,6 +175,10 @@ const std::string& store::path() const {
 }
 
 std::uint64_t store::size() const { return impl_ ? impl_->size : 0; }
+int store::file_fd() const { return impl_ ? impl_->fd : -1; }
+std::uint64_t store::file_offset(const char* p) const {
+    return static_cast<std::uint64_t>(reinterpret_cast<const std::byte*>(p) - impl_->base);
+}
 
 store store::open_or_create(const std::string& path, std::uint64_t size, std::string& note, uid_t owner, gid_t group) {
     note.clear();
@@ -189,6 +195,7 @@ store store::open_or_create(const std::string& path, std::uint64_t size, std::st
                     ::fchown(f.fd, owner, group) != 0)
                     throw_errno(errno, "chown " + path);
                 auto impl = std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, size, false, path), size, false);
+                impl->fd = ::fcntl(f.fd, F_DUPFD_CLOEXEC, 3);
                 // A lock word left by a process that died without the kernel marking it (power loss
                 // while the file was on disk) would block forever: re-initialise it when its
                 // recorded owner is gone. Only the master calls this, before its workers exist.
@@ -212,8 +219,10 @@ store store::open_existing(const std::string& path, bool read_only) {
     std::uint64_t file_size = 0;
     std::string why = inspect_fd(f.fd, 0, file_size);
     if (!why.empty()) throw std::runtime_error("cache file " + path + ": " + why);
-    return store(std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, file_size, read_only, path), file_size,
-                                                      read_only));
+    auto impl = std::make_unique<detail::store_impl>(path, shm::map_file(f.fd, file_size, read_only, path), file_size,
+                                                     read_only);
+    impl->fd = ::fcntl(f.fd, F_DUPFD_CLOEXEC, 3);
+    return store(std::move(impl));
 }
 
 }  // namespace bulwark::cache

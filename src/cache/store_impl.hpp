@@ -40,6 +40,7 @@ public:
     std::string path;
     std::byte* base = nullptr;
     std::uint64_t size = 0;
+    int fd = -1;  // the file, kept open for sendfile(); -1 when dup failed
     bool read_only = false;
     layout::file_header* hdr = nullptr;
     std::uint64_t* fills = nullptr;

@@ -57,6 +57,7 @@ private:
     enum class serve_result { not_served, served, client_gone };
     task<serve_result> serve_stored(cache_status st);
     bool next_stored_part(cache::body_reader& reader, std::string_view& part, bool& viewed);
+    task<error_code> send_file(int fd, std::uint64_t offset, std::size_t n);
     void write_stored_head(const http::response_head& stored, int status, std::uint64_t length,
                            const cache::byte_range* range, std::uint64_t total, cache_status st);
     // cache_fill.cpp: an origin response on a caching route
