@@ -30,17 +30,4 @@ task<error_code> send_rest(tcp_socket& s, gather g) {
     co_return ec;
 }
 
-task<error_code> send_all(tcp_socket& s, gather g) {
-    error_code ec;
-    if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);
-    co_return ec;
-}
-
-task<error_code> read_some(tcp_socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got) {
-    error_code ec;
-    got = co_await s.async_read_some(drained_buffer(p, n), asio::redirect_error(use_task, ec));
-    if (d.expired) ec = asio::error::timed_out;
-    co_return ec;
-}
-
 }  // namespace bulwark::proxy

@@ -34,13 +34,26 @@ struct gather {
 bool send_now(tcp_socket& s, gather& g, error_code& ec);
 /// Waits until the socket has taken `g`; the caller's armed deadline bounds the wait.
 task<error_code> send_rest(tcp_socket& s, gather g);
+// send_now and send_rest for a proxy::stream (plain or TLS) are in proxy/stream.hpp; the two below
+// serve both kinds of socket.
+
 /// Both, for paths where a frame does not matter.
-task<error_code> send_all(tcp_socket& s, gather g);
+template <class Socket>
+task<error_code> send_all(Socket& s, gather g) {
+    error_code ec;
+    if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);
+    co_return ec;
+}
 
 /// Reads at least one byte; returns timed_out when the deadline closed the socket. Hot paths inline
 /// the read instead (co_await s.async_read_some, then timed_out_if()) to save a coroutine frame.
-task<error_code> read_some(tcp_socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
-// The same four for the client side, plain or TLS, are declared in proxy/stream.hpp.
+template <class Socket>
+task<error_code> read_some(Socket& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got) {
+    error_code ec;
+    got = co_await s.async_read_some(drained_buffer(p, n), asio::redirect_error(use_task, ec));
+    if (d.expired) ec = asio::error::timed_out;
+    co_return ec;
+}
 
 inline void timed_out_if(const deadline_entry& d, error_code& ec) {
     if (d.expired) ec = asio::error::timed_out;

@@ -194,18 +194,4 @@ task<error_code> stream::tls_send_rest(gather g) {
     co_return ec;
 }
 
-// proxy/io entry points for a client stream.
-task<error_code> send_all(stream& s, gather g) {
-    error_code ec;
-    if (!send_now(s, g, ec)) ec = co_await send_rest(s, g);
-    co_return ec;
-}
-
-task<error_code> read_some(stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got) {
-    error_code ec;
-    got = co_await s.async_read_some(drained_buffer(p, n), asio::redirect_error(use_task, ec));
-    if (d.expired) ec = asio::error::timed_out;
-    co_return ec;
-}
-
 }  // namespace bulwark::proxy

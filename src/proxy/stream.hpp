@@ -78,7 +78,5 @@ inline bool send_now(stream& s, gather& g, error_code& ec) {
 inline task<error_code> send_rest(stream& s, gather g) {
     return s.is_tls() ? s.tls_send_rest(g) : send_rest(s.socket(), g);
 }
-task<error_code> send_all(stream& s, gather g);
-task<error_code> read_some(stream& s, deadline_entry& d, char* p, std::size_t n, std::size_t& got);
 
 }  // namespace bulwark::proxy

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "tls/pem.hpp"
 #include "tls/resumption.hpp"
 
 namespace bulwark::tls {
@@ -25,19 +26,6 @@ int listener_index_slot() {
     static const int slot = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     return slot;
 }
-
-std::string openssl_reason() {
-    unsigned long e = ERR_peek_last_error();
-    std::string out = e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "error" : "unknown error";
-    ERR_clear_error();
-    return out;
-}
-
-struct bio_ptr {
-    BIO* b;
-    explicit bio_ptr(const std::string& bytes) : b(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size()))) {}
-    ~bio_ptr() { BIO_free(b); }
-};
 
 int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen, void*) {
     unsigned char* selected = nullptr;
@@ -130,18 +118,8 @@ bool server_contexts::build_one(const config::config& cfg, std::size_t index, st
     if (!t.client_ca.empty()) {
         const std::string* ca = bytes(t.client_ca);
         if (!ca) return fail(t.client_ca_line, "client_ca = " + t.client_ca + ": not read");
-        bio_ptr b(*ca);
-        X509_STORE* store = SSL_CTX_get_cert_store(ctx);
         STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-        int n = 0;
-        while (X509* x = PEM_read_bio_X509(b.b, nullptr, nullptr, nullptr)) {
-            X509_STORE_add_cert(store, x);
-            sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(x)));
-            X509_free(x);
-            ++n;
-        }
-        ERR_clear_error();
-        if (n == 0) {
+        if (add_ca_certificates(SSL_CTX_get_cert_store(ctx), *ca, names) == 0) {
             sk_X509_NAME_pop_free(names, X509_NAME_free);
             return fail(t.client_ca_line, "client_ca = " + t.client_ca + ": no PEM certificate");
         }

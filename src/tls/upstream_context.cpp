@@ -7,6 +7,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "tls/pem.hpp"
+
 namespace bulwark::tls {
 namespace {
 
@@ -24,13 +26,6 @@ int on_new_session(SSL* ssl, SSL_SESSION* sess) {
     if (slot->session) SSL_SESSION_free(slot->session);
     slot->session = sess;
     return 1;  // we keep the reference
-}
-
-std::string reason() {
-    unsigned long e = ERR_peek_last_error();
-    const char* r = e ? ERR_reason_error_string(e) : nullptr;
-    ERR_clear_error();
-    return r ? r : "unknown error";
 }
 
 }  // namespace
@@ -53,7 +48,7 @@ std::unique_ptr<upstream_context> upstream_context::build(const config::config& 
     out->sni_ = u.tls_sni;
     out->verify_ = u.tls_verify;
     SSL_CTX* ctx = out->ctx_ = SSL_CTX_new(TLS_client_method());
-    if (!ctx) return fail(0, "[upstream:" + u.name + "]: cannot create a TLS context: " + reason());
+    if (!ctx) return fail(0, "[upstream:" + u.name + "]: cannot create a TLS context: " + openssl_reason());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
@@ -64,16 +59,7 @@ std::unique_ptr<upstream_context> upstream_context::build(const config::config& 
         if (!u.tls_ca.empty()) {
             const std::string* ca = bytes(u.tls_ca);
             if (!ca) return fail(u.tls_ca_line, "tls_ca = " + u.tls_ca + ": not read");
-            BIO* b = BIO_new_mem_buf(ca->data(), static_cast<int>(ca->size()));
-            int n = 0;
-            while (X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) {
-                X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), x);
-                X509_free(x);
-                ++n;
-            }
-            BIO_free(b);
-            ERR_clear_error();
-            if (n == 0) return fail(u.tls_ca_line, "tls_ca = " + u.tls_ca + ": no PEM certificate");
+            if (add_ca_certificates(SSL_CTX_get_cert_store(ctx), *ca) == 0) return fail(u.tls_ca_line, "tls_ca = " + u.tls_ca + ": no PEM certificate");
         } else if (SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) != 1) {
             // The public system bundle, loaded whole now: no lookup per handshake.
             ERR_clear_error();
@@ -85,19 +71,19 @@ std::unique_ptr<upstream_context> upstream_context::build(const config::config& 
         const std::string* key = bytes(u.tls_key);
         if (!cert) return fail(u.tls_certificate_line, "tls_certificate = " + u.tls_certificate + ": not read");
         if (!key) return fail(u.tls_key_line, "tls_key = " + u.tls_key + ": not read");
-        BIO* cb = BIO_new_mem_buf(cert->data(), static_cast<int>(cert->size()));
-        X509* leaf = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-        bool ok = leaf && SSL_CTX_use_certificate(ctx, leaf) == 1;
-        X509_free(leaf);
-        while (ok)
-            if (X509* chain = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr)) SSL_CTX_add0_chain_cert(ctx, chain);
-            else break;
-        BIO_free(cb);
-        ERR_clear_error();
+        bool ok = false;
+        {
+            bio_ptr cb(*cert);
+            X509* leaf = PEM_read_bio_X509(cb.b, nullptr, nullptr, nullptr);
+            ok = leaf && SSL_CTX_use_certificate(ctx, leaf) == 1;
+            X509_free(leaf);
+            while (ok)
+                if (X509* chain = PEM_read_bio_X509(cb.b, nullptr, nullptr, nullptr)) SSL_CTX_add0_chain_cert(ctx, chain);
+                else break;
+            ERR_clear_error();
+        }
         if (!ok) return fail(u.tls_certificate_line, "tls_certificate = " + u.tls_certificate + ": no PEM certificate");
-        BIO* kb = BIO_new_mem_buf(key->data(), static_cast<int>(key->size()));
-        EVP_PKEY* pkey = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-        BIO_free(kb);
+        EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio_ptr(*key).b, nullptr, nullptr, nullptr);
         ok = pkey && SSL_CTX_use_PrivateKey(ctx, pkey) == 1 && SSL_CTX_check_private_key(ctx) == 1;
         EVP_PKEY_free(pkey);
         ERR_clear_error();
